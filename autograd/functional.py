@@ -1,0 +1,68 @@
+"""Whole derivative matrices: `jacobian` and `hessian`, as torch.autograd.functional has them."""
+
+from .autodiff import grad
+from .creation import zeros_like
+from .functions import stack
+from .tensor import Tensor
+
+
+def _inputs(inputs):
+    is_tuple = isinstance(inputs, (tuple, list))
+    inputs = tuple(inputs) if is_tuple else (inputs,)
+    prepared = []
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"jacobian: inputs must be Tensors, got {type(t).__name__}")
+        prepared.append(t if t.requires_grad else t.detach().requires_grad_(True))
+    return is_tuple, tuple(prepared)
+
+
+def jacobian(fn, inputs, create_graph=False):
+    """d fn(inputs) / d inputs, of shape `output.shape + input.shape` (one per input when
+    `inputs` is a tuple): row by row, one backward pass per output element."""
+    is_tuple, inputs = _inputs(inputs)
+    output = fn(*inputs)
+    if not isinstance(output, Tensor):
+        raise TypeError("jacobian: fn must return a single Tensor")
+    flat = output.reshape(-1)
+    rows = [[] for _ in inputs]
+    for k in range(flat.shape[0]):
+        if not flat.requires_grad:
+            grads = [None] * len(inputs)
+        else:
+            grads = grad(flat[k], inputs, retain_graph=True, create_graph=create_graph,
+                         allow_unused=True)
+        for i, (t, g) in enumerate(zip(inputs, grads)):
+            rows[i].append(zeros_like(t) if g is None else g)
+    result = []
+    for t, row in zip(inputs, rows):
+        if row:
+            jac = stack(row).reshape(tuple(output.shape) + tuple(t.shape))
+        else:
+            jac = Tensor(t.backend.zeros(tuple(output.shape) + tuple(t.shape), t.dtype),
+                         t.backend)
+        result.append(jac if create_graph else jac.detach())
+    return tuple(result) if is_tuple else result[0]
+
+
+def hessian(fn, inputs):
+    """Second derivatives of a scalar fn: the Jacobian of its gradient. For a tuple of inputs,
+    a tuple of tuples: hessian[i][j] = d2 fn / d input_i d input_j."""
+    is_tuple, inputs = _inputs(inputs)
+
+    def gradient(*xs):
+        out = fn(*xs)
+        if out.size != 1:
+            raise ValueError(f"hessian: fn must return a single value, got shape "
+                             f"{tuple(out.shape)}")
+        return grad(out.reshape(()), xs, create_graph=True, allow_unused=True)
+
+    def component(i):
+        def gradient_i(*xs):
+            g = gradient(*xs)[i]
+            return g if g is not None else zeros_like(xs[i])
+        return gradient_i
+
+    if not is_tuple:
+        return jacobian(component(0), inputs[0])
+    return tuple(jacobian(component(i), inputs) for i in range(len(inputs)))

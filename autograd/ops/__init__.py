@@ -1,0 +1,1 @@
+"""The built-in ops, one small `Function` per op, grouped by family."""

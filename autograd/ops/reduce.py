@@ -1,0 +1,136 @@
+"""Reductions: sum, max and min over axes, and the ops composed from them."""
+
+from ..function import Function
+from ..tensor import Tensor
+
+
+def normalize_axes(op, axis, ndim):
+    """`axis` (None, an int or a tuple of ints) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    result = []
+    for a in axes:
+        if not isinstance(a, int) or isinstance(a, bool):
+            raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
+        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor of {ndim} "
+                             f"dimension(s); use an axis in [{-ndim}, {ndim - 1}]")
+        result.append(a % ndim if ndim else 0)
+    if len(set(result)) != len(result):
+        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
+    return tuple(sorted(result))
+
+
+def kept_shape(shape, axes):
+    """The shape a keepdims reduction over `axes` leaves."""
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _reduced_axis_arg(axes, ndim):
+    """The axis argument for the backend: None for all axes, else the tuple."""
+    return None if len(axes) == ndim else axes
+
+
+def expand_reduced(grad, shape, axes):
+    """A reduction's output gradient brought back to its input's shape."""
+    return grad.reshape(kept_shape(shape, axes)).broadcast_to(shape)
+
+
+class Sum(Function):
+    @staticmethod
+    def forward(ctx, a, axes, keepdims):
+        ctx.shape, ctx.axes = a.shape, axes
+        return ctx.backend.sum(a, _reduced_axis_arg(axes, a.ndim), keepdims)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return expand_reduced(grad, ctx.shape, ctx.axes), None, None
+
+
+class _Extreme(Function):
+    """max or min: the gradient goes to the extreme entries, split evenly among ties."""
+
+    reduce = None
+
+    @classmethod
+    def forward(cls, ctx, a, axes, keepdims):
+        backend = ctx.backend
+        kept = getattr(backend, cls.reduce)(a, _reduced_axis_arg(axes, a.ndim), True)
+        ctx.shape, ctx.axes = a.shape, axes
+        ctx.save_for_backward(a, kept)
+        return kept if keepdims else backend.reshape(
+            kept, tuple(n for i, n in enumerate(a.shape) if i not in axes))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, kept = ctx.saved_tensors
+        backend = ctx.backend
+        hits = backend.astype(backend.eq(a.data, kept.data), a.dtype)
+        share = backend.div(hits, backend.sum(hits, _reduced_axis_arg(ctx.axes, a.ndim), True))
+        return expand_reduced(grad, ctx.shape, ctx.axes) * Tensor(share, backend), None, None
+
+
+class Max(_Extreme):
+    reduce = "max"
+
+
+class Min(_Extreme):
+    reduce = "min"
+
+
+def reduce_sum(x, axis=None, keepdims=False):
+    return Sum.apply(x, normalize_axes("sum", axis, x.ndim), keepdims)
+
+
+def reduce_mean(x, axis=None, keepdims=False):
+    axes = normalize_axes("mean", axis, x.ndim)
+    count = 1
+    for a in axes:
+        count *= x.shape[a]
+    return Sum.apply(x, axes, keepdims) * (1.0 / count if count else float("nan"))
+
+
+def reduce_max(x, axis=None, keepdims=False):
+    _check_not_empty("max", x)
+    return Max.apply(x, normalize_axes("max", axis, x.ndim), keepdims)
+
+
+def reduce_min(x, axis=None, keepdims=False):
+    _check_not_empty("min", x)
+    return Min.apply(x, normalize_axes("min", axis, x.ndim), keepdims)
+
+
+def var(x, axis=None, ddof=0, keepdims=False):
+    axes = normalize_axes("var", axis, x.ndim)
+    count = 1
+    for a in axes:
+        count *= x.shape[a]
+    if count - ddof <= 0:
+        raise ValueError(f"var: {count} element(s) along axis {axis!r} leave no degrees of "
+                         f"freedom with ddof={ddof}; use a smaller ddof")
+    centered = x - reduce_mean(x, axes, keepdims=True)
+    return Sum.apply(centered * centered, axes, keepdims) * (1.0 / (count - ddof))
+
+
+def std(x, axis=None, ddof=0, keepdims=False):
+    return var(x, axis, ddof, keepdims).sqrt()
+
+
+def argmax(x, axis=None):
+    _check_not_empty("argmax", x)
+    if axis is not None:
+        axis = normalize_axes("argmax", axis, x.ndim)[0]
+    return Tensor(x.backend.argmax(x.data, axis), x.backend)
+
+
+def argmin(x, axis=None):
+    _check_not_empty("argmin", x)
+    if axis is not None:
+        axis = normalize_axes("argmin", axis, x.ndim)[0]
+    return Tensor(x.backend.argmin(x.data, axis), x.backend)
+
+
+def _check_not_empty(op, x):
+    if x.size == 0:
+        raise ValueError(f"{op}: the tensor of shape {tuple(x.shape)} is empty")

@@ -1,0 +1,265 @@
+"""One Backend implementation written against an array namespace `xp`.
+
+NumPy (`xp = numpy`) and CuPy (`xp = cupy`) share this code, so every CPU test run exercises
+the logic the GPU backend uses; a subclass adds only what its library does differently.
+"""
+
+import functools
+
+import numpy
+
+from .base import Backend
+
+
+class ArrayNamespaceBackend(Backend):
+    """A Backend whose primitives are the functions of the namespace `self.xp`."""
+
+    def __init__(self, xp, name, device):
+        self.xp = xp
+        self.name = name
+        self.device = device
+        self._array_type = xp.ndarray
+        self._rng = None
+        self.seed(None)
+
+    # ---------------------------------------------------------------- creation and transfer
+    def asarray(self, data, dtype=None):
+        return self.xp.asarray(data, dtype=dtype)
+
+    def operand(self, value):
+        return self.xp.asarray(value)
+
+    def is_native(self, value):
+        return isinstance(value, self._array_type)
+
+    def zeros(self, shape, dtype):
+        return self.xp.zeros(shape, dtype=dtype)
+
+    def ones(self, shape, dtype):
+        return self.xp.ones(shape, dtype=dtype)
+
+    def full(self, shape, value, dtype):
+        return self.xp.full(shape, value, dtype=dtype)
+
+    def arange(self, start, stop, step, dtype):
+        return self.xp.arange(start, stop, step, dtype=dtype)
+
+    def eye(self, n, dtype):
+        return self.xp.eye(n, dtype=dtype)
+
+    def to_numpy(self, a):
+        return numpy.asarray(a)
+
+    def from_numpy(self, array):
+        return self.xp.asarray(array)
+
+    def astype(self, a, dtype):
+        return a.astype(dtype, copy=False)
+
+    def dtype_name(self, a):
+        return a.dtype.name
+
+    def result_dtype(self, *dtype_names):
+        return numpy.result_type(*dtype_names).name
+
+    def copy(self, a):
+        return a.copy()
+
+    def item(self, a):
+        return a.item()
+
+    def tolist(self, a):
+        return a.tolist()
+
+    # ---------------------------------------------------------------- random draws
+    def seed(self, seed):
+        self._rng = self.xp.random.default_rng(seed)
+
+    def rand(self, shape, dtype):
+        return self._rng.random(shape, dtype=dtype)
+
+    def randn(self, shape, dtype):
+        return self._rng.standard_normal(shape, dtype=dtype)
+
+    def randint(self, low, high, shape, dtype):
+        return self._rng.integers(low, high, size=shape).astype(dtype, copy=False)
+
+    def permutation(self, n):
+        return self._rng.permutation(n).astype("int64", copy=False)
+
+    # ---------------------------------------------------------------- elementwise, unary
+    def neg(self, a):
+        return self.xp.negative(a)
+
+    def exp(self, a):
+        return self.xp.exp(a)
+
+    def log(self, a):
+        return self.xp.log(a)
+
+    def log1p(self, a):
+        return self.xp.log1p(a)
+
+    def sqrt(self, a):
+        return self.xp.sqrt(a)
+
+    def sin(self, a):
+        return self.xp.sin(a)
+
+    def cos(self, a):
+        return self.xp.cos(a)
+
+    def tanh(self, a):
+        return self.xp.tanh(a)
+
+    def sigmoid(self, a):
+        # exp of a non-positive number never overflows: exp(-|a|) is in (0, 1].
+        xp = self.xp
+        e = xp.exp(-xp.abs(a))
+        return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+
+    def relu(self, a):
+        return self.xp.maximum(a, 0)
+
+    def abs(self, a):
+        return self.xp.abs(a)
+
+    def sign(self, a):
+        return self.xp.sign(a)
+
+    def erf(self, a):
+        raise NotImplementedError(f"{self.name} backend has no erf")
+
+    # ---------------------------------------------------------------- elementwise, binary
+    def add(self, a, b):
+        return self.xp.add(a, b)
+
+    def sub(self, a, b):
+        return self.xp.subtract(a, b)
+
+    def mul(self, a, b):
+        return self.xp.multiply(a, b)
+
+    def div(self, a, b):
+        return self.xp.true_divide(a, b)
+
+    def pow(self, a, b):
+        return self.xp.power(a, b)
+
+    def maximum(self, a, b):
+        return self.xp.maximum(a, b)
+
+    def minimum(self, a, b):
+        return self.xp.minimum(a, b)
+
+    def lt(self, a, b):
+        return self.xp.less(a, b)
+
+    def le(self, a, b):
+        return self.xp.less_equal(a, b)
+
+    def gt(self, a, b):
+        return self.xp.greater(a, b)
+
+    def ge(self, a, b):
+        return self.xp.greater_equal(a, b)
+
+    def eq(self, a, b):
+        return self.xp.equal(a, b)
+
+    def ne(self, a, b):
+        return self.xp.not_equal(a, b)
+
+    def where(self, cond, a, b):
+        return self.xp.where(cond, a, b)
+
+    # ---------------------------------------------------------------- reductions
+    def sum(self, a, axis=None, keepdims=False):
+        return self.xp.sum(a, axis=axis, keepdims=keepdims)
+
+    def max(self, a, axis=None, keepdims=False):
+        return self.xp.max(a, axis=axis, keepdims=keepdims)
+
+    def min(self, a, axis=None, keepdims=False):
+        return self.xp.min(a, axis=axis, keepdims=keepdims)
+
+    def argmax(self, a, axis=None):
+        return self.xp.argmax(a, axis=axis).astype("int64", copy=False)
+
+    def argmin(self, a, axis=None):
+        return self.xp.argmin(a, axis=axis).astype("int64", copy=False)
+
+    # ---------------------------------------------------------------- linear algebra
+    def matmul(self, a, b):
+        return self.xp.matmul(a, b)
+
+    def svd(self, a):
+        return self.xp.linalg.svd(a, full_matrices=False)
+
+    # ---------------------------------------------------------------- layout
+    def reshape(self, a, shape):
+        return self.xp.reshape(a, shape)
+
+    def transpose(self, a, axes):
+        return self.xp.transpose(a, axes)
+
+    def broadcast_to(self, a, shape):
+        return self.xp.broadcast_to(a, shape)
+
+    def expand_dims(self, a, axis):
+        return self.xp.expand_dims(a, axis)
+
+    def squeeze(self, a, axis=None):
+        return self.xp.squeeze(a, axis=axis)
+
+    def concat(self, arrays, axis):
+        return self.xp.concatenate(arrays, axis=axis)
+
+    def stack(self, arrays, axis):
+        return self.xp.stack(arrays, axis=axis)
+
+    def getitem(self, a, index):
+        return a[index]
+
+    def index_add(self, shape, index, values, dtype):
+        out = self.xp.zeros(shape, dtype=dtype)
+        self.xp.add.at(out, index, values)
+        return out
+
+    # ---------------------------------------------------------------- in place
+    def copy_into(self, dst, src):
+        dst[...] = src
+
+    def add_into(self, dst, src):
+        dst += src
+
+    # ---------------------------------------------------------------- fused kernels
+    def softmax(self, a, axis):
+        xp = self.xp
+        e = xp.exp(a - xp.max(a, axis=axis, keepdims=True))
+        e /= xp.sum(e, axis=axis, keepdims=True)
+        return e
+
+    def log_softmax(self, a, axis):
+        xp = self.xp
+        shifted = a - xp.max(a, axis=axis, keepdims=True)
+        shifted -= xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+        return shifted
+
+
+def numpy_erf(a):
+    """erf through a lazily compiled, disk-cached Numba ufunc: NumPy itself has no erf."""
+    return _erf_ufunc()(a)
+
+
+@functools.cache
+def _erf_ufunc():
+    import math
+
+    import numba
+
+    @numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)
+    def erf(x):
+        return math.erf(x)
+
+    return erf

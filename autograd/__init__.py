@@ -8,6 +8,7 @@
 """
 
 from .tensor import Tensor  # first: the op modules import it  # noqa: I001
+from . import updates
 from .autodiff import grad
 from .creation import (arange, eye, from_numpy, full, manual_seed, ones, ones_like, rand,
                        randint, randn, tensor, zeros, zeros_like)
@@ -17,7 +18,7 @@ from .functional import hessian, jacobian
 from .functions import (abs, argmax, argmin, broadcast_to, clip, concat, cos, erf, exp,
                         flatten, log, log1p, log_softmax, logsumexp, matmul, max, maximum,
                         mean, min, minimum, relu, reshape, sigmoid, sign, sin, softmax, sqrt,
-                        squeeze, stack, std, sum, swapaxes, tanh, transpose, unsqueeze, var,
+                        squeeze, stack, std, sum, svd, swapaxes, tanh, transpose, unsqueeze, var,
                         where)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -30,6 +31,6 @@ __all__ = [
     "log", "log1p", "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum",
     "mean", "min", "minimum", "no_grad", "ones", "ones_like", "rand", "randint", "randn",
     "relu", "reshape", "set_grad_enabled", "sigmoid", "sign", "sin", "softmax", "sqrt",
-    "squeeze", "stack", "std", "sum", "swapaxes", "tanh", "tensor", "transpose", "unsqueeze",
+    "squeeze", "stack", "std", "sum", "svd", "swapaxes", "tanh", "tensor", "transpose", "unsqueeze",
     "var", "where", "zeros", "zeros_like",
 ]

@@ -111,3 +111,12 @@ def _pair(op, a, b):
     if isinstance(b, Tensor):
         return _operand(b, a), b
     return _tensor(a), b
+
+
+def svd(t):
+    """Reduced singular value decomposition (u, s, vh) of a matrix, t == u @ diag(s) @ vh.
+    The factors are constants: no gradient flows through them."""
+    t = _tensor(t)
+    if t.ndim != 2:
+        raise ValueError(f"svd: expects a matrix, got shape {tuple(t.shape)}")
+    return tuple(Tensor(a, t.backend) for a in t.backend.svd(t.data))

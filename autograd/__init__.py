@@ -11,7 +11,7 @@ from .tensor import Tensor  # first: the op modules import it  # noqa: I001
 from . import updates
 from .autodiff import grad
 from .creation import (arange, eye, from_numpy, full, manual_seed, ones, ones_like, rand,
-                       randint, randn, tensor, zeros, zeros_like)
+                       randint, randn, randperm, tensor, zeros, zeros_like)
 from .dtypes import DType, bool_, float16, float32, float64, int32, int64
 from .function import Context, Function
 from .functional import hessian, jacobian
@@ -29,7 +29,7 @@ __all__ = [
     "eye", "flatten", "float16", "float32", "float64", "from_numpy", "full", "grad",
     "gradcheck", "gradgradcheck", "hessian", "int32", "int64", "is_grad_enabled", "jacobian",
     "log", "log1p", "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum",
-    "mean", "min", "minimum", "no_grad", "ones", "ones_like", "rand", "randint", "randn",
+    "mean", "min", "minimum", "no_grad", "ones", "ones_like", "rand", "randint", "randn", "randperm",
     "relu", "reshape", "set_grad_enabled", "sigmoid", "sign", "sin", "softmax", "sqrt",
     "squeeze", "stack", "std", "sum", "svd", "swapaxes", "tanh", "tensor", "transpose", "unsqueeze",
     "var", "where", "zeros", "zeros_like",

@@ -110,6 +110,12 @@ def randint(low, high, shape, dtype=None, requires_grad=False, backend=None):
     return _finish(b.randint(low, high, shape, as_dtype(dtype) or int64), b, requires_grad)
 
 
+def randperm(n, backend=None):
+    """A random permutation of range(n) (int64) from the backend's seeded stream."""
+    b = _backend(backend)
+    return Tensor(b.permutation(int(n)), b)
+
+
 def manual_seed(seed):
     """Make every backend's random stream (initialisation and dropout included) restart
     from `seed`."""

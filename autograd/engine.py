@@ -2,7 +2,8 @@
 
 The walk is iterative (any depth works). Each node's incoming gradients are summed on the node
 itself, and a node runs once every node that feeds it a gradient has run, so its gradient
-is complete when it does.
+is complete when it does. This loop runs once per op of every backward pass, so it keeps its
+bookkeeping on the nodes' slots rather than in dictionaries.
 """
 
 from . import grad_mode
@@ -10,23 +11,26 @@ from .tensor import Tensor
 
 
 def _collect(root_nodes):
-    """Every node reachable from the roots, each with the number of edges coming into it."""
-    pending = {}
+    """Every node reachable from the roots, each counting the edges that come into it."""
+    visit = object()
+    for node in root_nodes:
+        node._visit = visit
+        node._pending = 0
+    nodes = list(root_nodes)
     stack = list(root_nodes)
-    for node in stack:
-        pending.setdefault(node, 0)
-    seen = set(stack)
     while stack:
-        node = stack.pop()
-        for inp in node.inputs:
+        for inp in stack.pop().inputs:
             if isinstance(inp, Tensor):
                 parent = inp.grad_fn
                 if parent is not None:
-                    pending[parent] = pending.get(parent, 0) + 1
-                    if parent not in seen:
-                        seen.add(parent)
+                    if parent._visit is visit:
+                        parent._pending += 1
+                    else:
+                        parent._visit = visit
+                        parent._pending = 1
+                        nodes.append(parent)
                         stack.append(parent)
-    return pending
+    return nodes
 
 
 def _run_hooks(hooks, grad):
@@ -56,35 +60,33 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             node = root.grad_fn
             if node is None:
                 _add_leaf_grad(leaf_grads, root, grad)
-                continue
-            _add_node_grad(node, root._output_index, grad)
-            root_nodes.append(node)
-        pending = _collect(root_nodes)
-        ready = [node for node in root_nodes if pending[node] == 0]
-        ready = list(dict.fromkeys(ready))
+            else:
+                _add_node_grad(node, root._output_index, grad)
+                if node not in root_nodes:
+                    root_nodes.append(node)
+        nodes = _collect(root_nodes)
+        ready = [node for node in root_nodes if node._pending == 0]
         try:
             while ready:
                 node = ready.pop()
                 grads = node._grads
                 node._grads = None
+                if grads is None:  # every path into this node carried no gradient
+                    grads = [None] * node._n_outputs
                 if node._hooks:
                     for index, hooks in node._hooks.items():
                         if grads[index] is not None:
                             grads[index] = _run_hooks(hooks, grads[index])
-                for tensor in captured_outputs.get(node, ()):
-                    captured[id(tensor)] = grads[tensor._output_index]
-                _propagate(node, grads, leaf_grads)
+                if captured_outputs:
+                    for tensor in captured_outputs.get(node, ()):
+                        captured[id(tensor)] = grads[tensor._output_index]
+                _propagate(node, grads, leaf_grads, ready)
                 if not retain_graph:
                     node._free()
-                for inp in node.inputs:
-                    if isinstance(inp, Tensor) and inp.grad_fn is not None:
-                        parent = inp.grad_fn
-                        pending[parent] -= 1
-                        if pending[parent] == 0:
-                            ready.append(parent)
         finally:
-            for node in pending:
+            for node in nodes:
                 node._grads = None
+                node._visit = None
 
         for tensor, grad in leaf_grads.values():
             if tensor._hooks:
@@ -101,35 +103,62 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     return None
 
 
-def _propagate(node, grads, leaf_grads):
-    """Call the node's backward and hand each input its gradient."""
-    if all(g is None for g in grads):
-        return
-    if node._n_outputs > 1:
-        grads = [g if g is not None else _zeros_for(node, i) for i, g in enumerate(grads)]
-    input_grads = node.fn.backward(node, *grads)
-    if type(input_grads) is not tuple:
-        input_grads = (input_grads,)
-    if len(input_grads) != len(node.inputs):
-        raise RuntimeError(
-            f"{node.name()}: backward returned {len(input_grads)} gradient(s) for "
-            f"{len(node.inputs)} forward argument(s); return one per argument (None for "
-            f"those without a gradient)")
-    for inp, grad in zip(node.inputs, input_grads):
-        if grad is None or not isinstance(inp, Tensor) or not inp.requires_grad:
+def _propagate(node, grads, leaf_grads, ready):
+    """Call the node's backward, hand each input its gradient, and queue each parent node
+    whose last pending gradient this was."""
+    inputs = node.inputs
+    if len(grads) == 1:
+        has_grad = grads[0] is not None
+    else:
+        has_grad = any(g is not None for g in grads)
+        if has_grad:
+            grads = [g if g is not None else _zeros_for(node, i) for i, g in enumerate(grads)]
+    if has_grad:
+        input_grads = node.fn.backward(node, *grads)
+        if type(input_grads) is not tuple:
+            input_grads = (input_grads,)
+        if len(input_grads) != len(inputs):
+            raise RuntimeError(
+                f"{node.name()}: backward returned {len(input_grads)} gradient(s) for "
+                f"{len(inputs)} forward argument(s); return one per argument (None for "
+                f"those without a gradient)")
+    else:
+        input_grads = (None,) * len(inputs)
+    for inp, grad in zip(inputs, input_grads):
+        if grad is None:
+            if isinstance(inp, Tensor) and inp.grad_fn is not None:
+                _release(inp.grad_fn, ready)
+            continue
+        if not isinstance(inp, Tensor) or not inp.requires_grad:
             continue
         if not isinstance(grad, Tensor):
             raise TypeError(f"{node.name()}: backward must return Tensors or None, got "
                             f"{type(grad).__name__}")
-        if grad.shape != inp.shape:
+        data, expected = grad.data, inp.data
+        if data.shape != expected.shape:
             grad = _fit_to_input(node, grad, inp)
-        if grad.data.dtype != inp.data.dtype:
+        if data.dtype is not expected.dtype and data.dtype != expected.dtype:
             grad = grad.astype(inp.dtype)
         parent = inp.grad_fn
         if parent is None:
             _add_leaf_grad(leaf_grads, inp, grad)
-        else:
-            _add_node_grad(parent, inp._output_index, grad)
+            continue
+        grads_in = parent._grads
+        if grads_in is None:
+            grads_in = parent._grads = [None] * parent._n_outputs
+        index = inp._output_index
+        previous = grads_in[index]
+        grads_in[index] = grad if previous is None else previous + grad
+        parent._pending -= 1
+        if parent._pending == 0:
+            ready.append(parent)
+
+
+def _release(parent, ready):
+    """One of the edges into `parent` has been handled (without a gradient)."""
+    parent._pending -= 1
+    if parent._pending == 0:
+        ready.append(parent)
 
 
 def _fit_to_input(node, grad, inp):
@@ -145,10 +174,10 @@ def _fit_to_input(node, grad, inp):
 
 
 def _zeros_for(node, index):
-    tensor = node._outputs[index]() if node._outputs else None
+    tensor = node._outputs[index]()
     if tensor is None:
         raise RuntimeError(f"{node.name()}: output {index} was dropped before backward")
-    return Tensor(node.output_backend.zeros_like(tensor.data), node.output_backend)
+    return Tensor(tensor.backend.zeros_like(tensor.data), tensor.backend)
 
 
 def _add_node_grad(node, index, grad):

@@ -7,9 +7,11 @@
 import weakref
 
 from . import grad_mode
+from . import tensor as tensor_module
 from .tensor import Tensor
 
-_SAVED_INPUT, _SAVED_OUTPUT, _SAVED_CONSTANT = 0, 1, 2
+# The tracer of `autograd.jit.trace` while a trace runs, else None: every op reports to it.
+_tracer = None
 
 
 class _ForwardOnlyContext:
@@ -29,17 +31,21 @@ class Context:
     """A node of the graph: what one op application needs for its backward.
 
     It refers to its inputs (so the graph stays alive while any output does) but to its
-    outputs only weakly, so dropping the last tensor of a graph frees it at once.
+    outputs only weakly, so dropping the last tensor of a graph frees it at once. The
+    attributes a few ops need (several outputs, hooks, another output backend) are class
+    defaults, so the common node costs only what it uses.
     """
 
-    __slots__ = ("fn", "backend", "output_backend", "inputs", "needs_input_grad",
-                 "_saved", "_to_save", "_freed", "_grads", "_outputs", "_n_outputs",
-                 "_hooks", "__dict__")
+    __slots__ = ("fn", "backend", "inputs", "needs_input_grad", "_saved", "_saved_at",
+                 "_to_save", "_freed", "_grads", "_outputs", "_pending", "_visit", "__dict__")
+
+    output_backend = None
+    _n_outputs = 1
+    _hooks = None
 
     def __init__(self, fn, backend, inputs, needs_input_grad):
         self.fn = fn
         self.backend = backend
-        self.output_backend = backend
         self.inputs = inputs
         self.needs_input_grad = needs_input_grad
         self._to_save = None
@@ -47,68 +53,70 @@ class Context:
         self._freed = False
         self._grads = None
         self._outputs = None
-        self._n_outputs = 1
-        self._hooks = None
+        self._visit = None
 
     def save_for_backward(self, *values):
         """Keep arrays (or other values) for backward; read them back as `saved_tensors`."""
         self._to_save = values
 
-    def _bind_saved(self, arrays, outputs):
-        """Match each saved array with the input or output it is, so that `saved_tensors`
-        hands back that Tensor, connected to the graph."""
-        saved = []
-        for value in self._to_save:
-            for i, array in enumerate(arrays):
-                if value is array and isinstance(self.inputs[i], Tensor):
-                    saved.append((_SAVED_INPUT, i, self.inputs[i]._version))
-                    break
-            else:
-                for j, out in enumerate(outputs):
-                    if value is out.data:
-                        if self._outputs is None:
-                            self._outputs = [weakref.ref(t) for t in outputs]
-                        saved.append((_SAVED_OUTPUT, j, value))
-                        break
-                else:
-                    saved.append((_SAVED_CONSTANT, None, value))
-        self._saved = saved
+    def _bind_saved(self, outputs):
+        """Note when the values were saved (to catch later in-place changes) and which of
+        them are outputs, so `saved_tensors` can hand back Tensors connected to the graph."""
+        self._saved = self._to_save
         self._to_save = None
+        self._saved_at = tensor_module.version_clock
+        for out in outputs:
+            data = out.data
+            for value in self._saved:
+                if value is data:
+                    if self._outputs is None:
+                        self._outputs = [weakref.ref(t) for t in outputs]
+                    return
 
     @property
     def saved_tensors(self):
-        if self._freed:
-            raise RuntimeError(
-                f"{self.name()}: trying to backward through the graph a second time, but its "
-                f"saved values were freed by the first backward(). Pass retain_graph=True to "
-                f"the first backward() (or autograd.grad) to keep them.")
-        if self._saved is None:
+        saved = self._saved
+        if saved is None:
+            if self._freed:
+                raise RuntimeError(
+                    f"{self.name()}: trying to backward through the graph a second time, but "
+                    f"its saved values were freed by the first backward(). Pass "
+                    f"retain_graph=True to the first backward() (or autograd.grad) to keep "
+                    f"them.")
             return ()
-        result = []
-        for kind, index, value in self._saved:
-            if kind == _SAVED_INPUT:
-                tensor = self.inputs[index]
-                if tensor._version != value:
+        if len(saved) == 1:
+            return (self._saved_tensor(saved[0]),)
+        return tuple([self._saved_tensor(value) for value in saved])
+
+    def _saved_tensor(self, value):
+        """The input or output Tensor whose array `value` is, else `value` as a constant."""
+        for tensor in self.inputs:
+            if isinstance(tensor, Tensor) and tensor.data is value:
+                if tensor._version > self._saved_at:
+                    index = next(i for i, t in enumerate(self.inputs) if t is tensor)
                     raise RuntimeError(
-                        f"{self.name()}: input {index} (shape {tuple(tensor.shape)}) saved for "
-                        f"backward was modified in place (version {value} -> "
-                        f"{tensor._version}). Use an out-of-place operation (x = x + y "
-                        f"instead of x += y), or clone it before changing it.")
-                result.append(tensor)
-            elif kind == _SAVED_OUTPUT:
-                tensor = self._outputs[index]()
+                        f"{self.name()}: input {index} (shape {tuple(tensor.shape)}), saved "
+                        f"for backward, was modified in place since. Use an out-of-place "
+                        f"operation (x = x + y instead of x += y), or clone it before "
+                        f"changing it.")
+                return tensor
+        if self._outputs is not None:
+            for index, ref in enumerate(self._outputs):
+                tensor = ref()
                 if tensor is None:
-                    tensor = Tensor(value, self.output_backend, True, self, index)
-                elif tensor._version != 0:
-                    raise RuntimeError(
-                        f"{self.name()}: its output {index} (shape {tuple(tensor.shape)}), "
-                        f"saved for backward, was modified in place. Use an out-of-place "
-                        f"operation instead.")
-                result.append(tensor)
-            else:
-                result.append(value if not self.backend.is_native(value)
-                              else Tensor(value, self.backend))
-        return tuple(result)
+                    continue
+                if tensor.data is value:
+                    if tensor._version > self._saved_at:
+                        raise RuntimeError(
+                            f"{self.name()}: its output {index} (shape "
+                            f"{tuple(tensor.shape)}), saved for backward, was modified in "
+                            f"place since. Use an out-of-place operation instead.")
+                    return tensor
+            if len(self._outputs) == 1:  # the output Tensor is gone; its node is not
+                return Tensor(value, self.output_backend or self.backend, True, self, 0)
+        if self.backend.is_native(value):
+            return Tensor(value, self.backend)
+        return value
 
     def _free(self):
         if self._saved is not None:
@@ -150,51 +158,73 @@ class Function:
         backend = None
         requires_grad = False
         arrays = []
+        needs = []
         for a in args:
             if isinstance(a, Tensor):
                 if backend is None:
                     backend = a.backend
                 elif a.backend is not backend:
                     raise _backend_mix(cls, backend, a.backend)
-                requires_grad = requires_grad or a.requires_grad
+                if a.requires_grad:
+                    requires_grad = True
                 arrays.append(a.data)
+                needs.append(a.requires_grad)
             else:
                 arrays.append(a)
+                needs.append(False)
         if backend is None:
             raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
 
         if not (requires_grad and grad_mode._state.enabled):
             ctx = _ForwardOnlyContext(backend)
-            out = cls._forward(ctx, arrays, args)
+            try:
+                out = cls.forward(ctx, *arrays)
+            except (ValueError, TypeError, IndexError) as error:
+                raise _explained(cls, error, args) from error
             if type(out) is tuple:
-                return tuple(Tensor(o, ctx.output_backend) for o in out)
-            return Tensor(out, ctx.output_backend)
+                result = tuple(Tensor(o, ctx.output_backend) for o in out)
+            else:
+                result = Tensor(out, ctx.output_backend)
+            if _tracer is not None:
+                _tracer.record(cls, args, result)
+            return result
 
-        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         ctx = Context(cls, backend, args, needs)
-        out = cls._forward(ctx, arrays, args)
+        try:
+            out = cls.forward(ctx, *arrays)
+        except (ValueError, TypeError, IndexError) as error:
+            raise _explained(cls, error, args) from error
+        out_backend = ctx.output_backend or backend
         if type(out) is tuple:
-            outputs = tuple(Tensor(o, ctx.output_backend, True, ctx, i)
-                            for i, o in enumerate(out))
+            outputs = tuple(Tensor(o, out_backend, True, ctx, i) for i, o in enumerate(out))
             ctx._n_outputs = len(outputs)
             ctx._outputs = [weakref.ref(t) for t in outputs]
             result = outputs
         else:
-            result = Tensor(out, ctx.output_backend, True, ctx, 0)
+            result = Tensor(out, out_backend, True, ctx, 0)
             outputs = (result,)
         if ctx._to_save is not None:
-            ctx._bind_saved(arrays, outputs)
+            ctx._bind_saved(outputs)
+        if _tracer is not None:
+            _tracer.record(cls, args, result)
         return result
 
-    @classmethod
-    def _forward(cls, ctx, arrays, args):
-        try:
-            return cls.forward(ctx, *arrays)
-        except (ValueError, TypeError, IndexError) as error:
-            kind = TypeError if isinstance(error, TypeError) else ValueError
-            if isinstance(error, IndexError):
-                kind = IndexError
-            raise kind(f"{cls.__name__.lower()}: {error} (inputs: {_describe(args)})") from error
+
+def _explained(op, error, args):
+    """The same kind of error, naming the op and its inputs' shapes."""
+    kind = next(k for k in (IndexError, TypeError, ValueError) if isinstance(error, k))
+    return kind(f"{op.__name__.lower()}: {error} (inputs: {_describe(args)})")
+
+
+def primitive_op(backend, name, *args):
+    """The backend primitive `name` on Tensors and other values, for the ops that have no
+    gradient (comparisons, sign, argmax): a Tensor outside the graph, which a running trace
+    still records."""
+    arrays = [a.data if isinstance(a, Tensor) else a for a in args]
+    result = Tensor(getattr(backend, name)(*arrays), backend)
+    if _tracer is not None:
+        _tracer.record_primitive(name, args, result)
+    return result
 
 
 def _backend_mix(op, first, second):

@@ -10,6 +10,17 @@ from .dtypes import DType, as_dtype
 _SCALARS = (int, float, bool)
 _DTYPE_BY_NATIVE = {}
 
+# Counts in-place changes across all tensors. A tensor's `_version` is the count at its last
+# in-place change, so "changed since a node saved it" is one comparison with the count then.
+version_clock = 0
+
+
+def bump_version(tensor):
+    """Record an in-place change of `tensor`."""
+    global version_clock
+    version_clock += 1
+    tensor._version = version_clock
+
 
 class Tensor:
     __slots__ = ("data", "backend", "requires_grad", "grad", "grad_fn", "_output_index",
@@ -103,7 +114,7 @@ class Tensor:
         if dtype == self.dtype:
             return self
         if self.requires_grad and not dtype.is_floating:
-            return Tensor(self.backend.astype(self.data, dtype), self.backend)
+            return primitive_op(self.backend, "astype", self, dtype)
         return AsType.apply(self, dtype)
 
     def detach(self):
@@ -200,9 +211,7 @@ class Tensor:
 
     # ---------------------------------------------------------------- comparisons
     def _compare(self, other, name):
-        other = _operand(self, other)
-        data = other.data if isinstance(other, Tensor) else other
-        return Tensor(getattr(self.backend, name)(self.data, data), self.backend)
+        return primitive_op(self.backend, name, self, _operand(self, other))
 
     def __lt__(self, other):
         return self._compare(other, "lt")
@@ -239,7 +248,7 @@ class Tensor:
                              f"tensor's shape {tuple(self.shape)}; in-place ops cannot grow a "
                              f"tensor")
         self.backend.copy_into(self.data, result)
-        self._version += 1
+        bump_version(self)
         return self
 
     def __iadd__(self, other):
@@ -336,7 +345,7 @@ class Tensor:
         return Erf.apply(self)
 
     def sign(self):
-        return Tensor(self.backend.sign(self.data), self.backend)
+        return primitive_op(self.backend, "sign", self)
 
     def clip(self, min=None, max=None):
         return Clip.apply(self, _bound(self, min), _bound(self, max))
@@ -493,6 +502,7 @@ def _output_grad(op, output, grad):
 
 
 from .engine import run_backward  # noqa: E402  (the ops import Tensor from this module)
+from .function import primitive_op  # noqa: E402
 from .ops.composite import log_softmax, logsumexp, softmax  # noqa: E402
 from .ops.elementwise import (  # noqa: E402
     Abs, Add, AsType, Clip, Cos, Div, Erf, Exp, Log, Log1p, Mul, Neg, Pow, Relu, Sigmoid,

@@ -5,7 +5,7 @@ that saved the old values refuses to backward through them. The backend decides 
 passes over memory an update takes (the Numba backend makes each one pass).
 """
 
-from .tensor import Tensor
+from .tensor import Tensor, bump_version
 
 
 def _data(op, param, *tensors):
@@ -25,7 +25,7 @@ def _data(op, param, *tensors):
 def _bump(*tensors):
     for t in tensors:
         if t is not None:
-            t._version += 1
+            bump_version(t)
 
 
 def sgd_step_(param, grad, momentum_buffer, lr, momentum=0.0, dampening=0.0, nesterov=False,

@@ -21,6 +21,22 @@ class ArrayNamespaceBackend(Backend):
         self._array_type = xp.ndarray
         self._rng = None
         self.seed(None)
+        self._bind_namespace_functions()
+
+    # Primitives that are exactly one namespace function. Binding the function itself on the
+    # instance saves a Python call on every op; a subclass that overrides one keeps its own.
+    _DIRECT = {"neg": "negative", "exp": "exp", "log": "log", "log1p": "log1p",
+               "sqrt": "sqrt", "sin": "sin", "cos": "cos", "tanh": "tanh", "abs": "abs",
+               "sign": "sign", "add": "add", "sub": "subtract", "mul": "multiply",
+               "div": "true_divide", "pow": "power", "maximum": "maximum",
+               "minimum": "minimum", "lt": "less", "le": "less_equal", "gt": "greater",
+               "ge": "greater_equal", "eq": "equal", "ne": "not_equal", "where": "where",
+               "matmul": "matmul", "reshape": "reshape"}
+
+    def _bind_namespace_functions(self):
+        for method, function in self._DIRECT.items():
+            if getattr(type(self), method) is getattr(ArrayNamespaceBackend, method):
+                setattr(self, method, getattr(self.xp, function))
 
     # ---------------------------------------------------------------- creation and transfer
     def asarray(self, data, dtype=None):
@@ -239,6 +255,16 @@ class ArrayNamespaceBackend(Backend):
         e = xp.exp(a - xp.max(a, axis=axis, keepdims=True))
         e /= xp.sum(e, axis=axis, keepdims=True)
         return e
+
+    def relu_backward(self, grad, y):
+        return self.xp.where(y > 0, grad, 0)
+
+    def tanh_backward(self, grad, y):
+        return grad - grad * y * y
+
+    def sigmoid_backward(self, grad, y):
+        scaled = grad * y
+        return scaled - scaled * y
 
     def log_softmax(self, a, axis):
         xp = self.xp

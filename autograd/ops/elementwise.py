@@ -5,7 +5,7 @@ Broadcasting needs no code here: the engine sums each gradient back to its input
 
 import math
 
-from ..function import Function
+from ..function import Function, primitive_op
 from ..tensor import Tensor
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -75,7 +75,9 @@ class Pow(Function):
         grad_a = grad_b = None
         if needs[0]:
             grad_a = grad * b * a ** (b - 1)
-        if needs[1]:
+        if needs[1] and not isinstance(a, Tensor):
+            grad_b = grad * a ** b * math.log(a)
+        elif needs[1]:
             # d(a**b)/db = a**b * log(a); where a == 0 the limit is 0 (for b > 0).
             safe_a = where(a == 0, 1.0, a)
             grad_b = grad * where(a == 0, 0.0, a ** b * safe_a.log())
@@ -370,5 +372,5 @@ def where(cond, a, b):
         backend = next(t.backend for t in (a, b) if isinstance(t, Tensor))
         cond_array = backend.operand(cond)
     if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        return Tensor(backend.where(cond_array, a, b), backend)
+        return primitive_op(backend, "where", cond_array, a, b)
     return Where.apply(cond_array, a, b)

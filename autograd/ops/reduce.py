@@ -1,6 +1,6 @@
 """Reductions: sum, max and min over axes, and the ops composed from them."""
 
-from ..function import Function
+from ..function import Function, primitive_op
 from ..tensor import Tensor
 
 
@@ -121,14 +121,14 @@ def argmax(x, axis=None):
     _check_not_empty("argmax", x)
     if axis is not None:
         axis = normalize_axes("argmax", axis, x.ndim)[0]
-    return Tensor(x.backend.argmax(x.data, axis), x.backend)
+    return primitive_op(x.backend, "argmax", x, axis)
 
 
 def argmin(x, axis=None):
     _check_not_empty("argmin", x)
     if axis is not None:
         axis = normalize_axes("argmin", axis, x.ndim)[0]
-    return Tensor(x.backend.argmin(x.data, axis), x.backend)
+    return primitive_op(x.backend, "argmin", x, axis)
 
 
 def _check_not_empty(op, x):

@@ -129,10 +129,10 @@ class ArrayNamespaceBackend(Backend):
         return self.xp.tanh(a)
 
     def sigmoid(self, a):
-        # exp of a non-positive number never overflows: exp(-|a|) is in (0, 1].
+        # 1 / (1 + exp(-a)) = exp(-log(1 + exp(-a))); logaddexp computes the log stably, so
+        # the result is finite and exact at both ends (0 below about -750, 1 above about 40).
         xp = self.xp
-        e = xp.exp(-xp.abs(a))
-        return xp.where(a >= 0, 1 / (1 + e), e / (1 + e))
+        return xp.exp(-xp.logaddexp(0, -a))
 
     def relu(self, a):
         return self.xp.maximum(a, 0)

@@ -135,6 +135,11 @@ class Tensor:
         self.requires_grad = bool(flag)
         return self
 
+    def __reduce__(self):
+        """Pickling and deep copies keep the values, dtype, backend and requires_grad (as a
+        leaf, like `detach()`): the graph is not part of a tensor's value."""
+        return _rebuild, (type(self), self.backend.name, self.numpy(), self.requires_grad)
+
     # ---------------------------------------------------------------- gradients
     def backward(self, grad=None, retain_graph=False, create_graph=False):
         """Accumulate d(self)/d(leaf) into every leaf's `.grad`. `create_graph=True` records
@@ -435,6 +440,15 @@ class Tensor:
         if shape == self.shape:
             return self
         return BroadcastTo.apply(self, shape)
+
+
+def _rebuild(cls, backend_name, array, requires_grad):
+    import backends
+
+    backend = backends.get(backend_name)
+    tensor = cls.__new__(cls)
+    Tensor.__init__(tensor, backend.from_numpy(array.copy()), backend, requires_grad)
+    return tensor
 
 
 class _HookHandle:

@@ -205,3 +205,15 @@ def test_mixing_backends_names_both_and_the_fix(backend):
         a + b
     moved = b.to(backend)
     assert (a + moved).backend.name == backend
+
+
+def test_pickle_and_deepcopy_keep_values_dtype_backend(backend):
+    import copy
+    import pickle
+
+    t = ag.tensor([1.0, 2.0], dtype="float64", requires_grad=True)
+    for clone in (pickle.loads(pickle.dumps(t)), copy.deepcopy(t)):
+        assert clone.dtype == "float64" and clone.requires_grad and clone.is_leaf
+        assert clone.backend.name == backend
+        np.testing.assert_array_equal(clone.numpy(), [1.0, 2.0])
+        assert clone.data is not t.data

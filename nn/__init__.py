@@ -1,0 +1,28 @@
+"""pluggrad's nn: modules, layers, losses, initialisers, optimisers and checkpoints, all
+written against the public autograd API.
+
+    import nn
+    model = nn.Sequential(nn.Linear(2, 16), nn.ReLU(), nn.Linear(16, 1))
+    optimizer = nn.optim.Adam(model.parameters(), lr=1e-2)
+"""
+
+from . import functional, init, optim, utils
+from .activations import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .layers import Dropout, Flatten, Identity, Linear, Sequential
+from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss,
+                     MSELoss, NLLLoss, WassersteinLoss)
+from .module import Module, Parameter
+from .serialization import load, save
+
+__all__ = [
+    "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "GELU",
+    "HuberLoss", "Identity", "L1Loss", "LeakyReLU", "Linear", "MSELoss", "Module", "NLLLoss",
+    "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "WassersteinLoss",
+    "functional", "init", "load", "optim", "save", "utils",
+]
+
+# ---------------------------------------------------------------- data and training loop
+from . import data  # noqa: E402
+from .train import History, fit  # noqa: E402
+
+__all__ += ["History", "data", "fit"]

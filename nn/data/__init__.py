@@ -1,0 +1,21 @@
+"""Data for training: datasets and batching, splits, preprocessing and the four
+two-class point sets of the playground."""
+
+from .dataset import Dataset, TensorDataset
+from .loader import DataLoader
+from .preprocessing import PCA, StandardScaler
+from .split import train_test_split
+from .synthetic import make_circle, make_gauss, make_spiral, make_xor
+
+__all__ = [
+    "PCA",
+    "DataLoader",
+    "Dataset",
+    "StandardScaler",
+    "TensorDataset",
+    "make_circle",
+    "make_gauss",
+    "make_spiral",
+    "make_xor",
+    "train_test_split",
+]

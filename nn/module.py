@@ -1,0 +1,249 @@
+"""`Module` and `Parameter`: how a model holds its weights and its sub-models.
+
+Assigning a `Parameter` or a `Module` to an attribute registers it (as in PyTorch), so
+`parameters()`, `state_dict()` and `to()` find everything without being told. Registered
+values also stay ordinary attributes, so reading `self.weight` in `forward` costs nothing
+extra.
+"""
+
+from collections import namedtuple
+
+import autograd as ag
+
+IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+class Parameter(ag.Tensor):
+    """A leaf tensor that requires grad: what a Module registers and an optimiser updates.
+
+    It shares the array of the tensor it is made from, like `torch.nn.Parameter`.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, tensor, requires_grad=True):
+        if not isinstance(tensor, ag.Tensor):
+            raise TypeError(f"Parameter: expected a Tensor, got {type(tensor).__name__}; "
+                            f"make one with autograd.tensor(...) first")
+        super().__init__(tensor.data, tensor.backend)
+        if requires_grad:
+            self.requires_grad_(True)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+
+class _ForwardHookHandle:
+    """What `register_forward_hook` returns: `remove()` takes the hook away."""
+
+    _next_id = 0
+
+    def __init__(self, hooks, fn):
+        _ForwardHookHandle._next_id += 1
+        self.id = _ForwardHookHandle._next_id
+        self.hooks = hooks
+        hooks[self.id] = fn
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+
+
+class Module:
+    """Base class of every layer and model: subclass it, assign parameters and sub-modules
+    in `__init__` (after `super().__init__()`), and write `forward`."""
+
+    def __init__(self):
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_forward_hooks", {})
+        object.__setattr__(self, "training", True)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} must define forward(...)")
+
+    def __call__(self, *args, **kwargs):
+        output = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                replaced = hook(self, args, output)
+                if replaced is not None:
+                    output = replaced
+        return output
+
+    def register_forward_hook(self, fn):
+        """Call `fn(module, inputs, output)` after every forward; a non-None return value
+        replaces the output. Returns a handle whose `remove()` takes the hook away."""
+        return _ForwardHookHandle(self._forward_hooks, fn)
+
+    # ---------------------------------------------------------------- registration
+    def __setattr__(self, name, value):
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}: cannot assign {name!r} before "
+                               f"Module.__init__() has run; call super().__init__() first")
+        parameters, modules = self._parameters, self._modules
+        if isinstance(value, Parameter):
+            modules.pop(name, None)
+            parameters[name] = value
+        elif isinstance(value, Module):
+            parameters.pop(name, None)
+            modules[name] = value
+        elif name in parameters:
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}: cannot assign a "
+                                f"{type(value).__name__} to parameter {name!r}; wrap it as "
+                                f"nn.Parameter(...) or assign None")
+            parameters[name] = None
+        elif name in modules:
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}: cannot assign a "
+                                f"{type(value).__name__} to sub-module {name!r}; assign a "
+                                f"Module or None")
+            modules[name] = None
+        object.__setattr__(self, name, value)
+
+    def __delattr__(self, name):
+        self._parameters.pop(name, None)
+        self._modules.pop(name, None)
+        object.__delattr__(self, name)
+
+    # ---------------------------------------------------------------- traversal
+    def named_children(self):
+        for name, module in self._modules.items():
+            if module is not None:
+                yield name, module
+
+    def children(self):
+        for _, module in self.named_children():
+            yield module
+
+    def named_modules(self, prefix=""):
+        """This module and every module under it, each once, with its dotted name."""
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, module = stack.pop()
+            if id(module) in seen:
+                continue
+            seen.add(id(module))
+            yield name, module
+            below = [(f"{name}.{child_name}" if name else child_name, child)
+                     for child_name, child in module.named_children()]
+            stack.extend(reversed(below))
+
+    def modules(self):
+        for _, module in self.named_modules():
+            yield module
+
+    def named_parameters(self, prefix="", recurse=True):
+        """(dotted name, Parameter) pairs, each parameter once even where it is shared."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, param in module._parameters.items():
+                if param is None or id(param) in seen:
+                    continue
+                seen.add(id(param))
+                yield (f"{module_name}.{name}" if module_name else name), param
+
+    def parameters(self, recurse=True):
+        for _, param in self.named_parameters(recurse=recurse):
+            yield param
+
+    # ---------------------------------------------------------------- modes and gradients
+    def train(self, mode=True):
+        """Switch this module and all below it to training mode (dropout active)."""
+        for module in self.modules():
+            object.__setattr__(module, "training", bool(mode))
+        return self
+
+    def eval(self):
+        """Switch to evaluation mode: dropout passes its input through."""
+        return self.train(False)
+
+    def zero_grad(self, set_to_none=True):
+        for param in self.parameters():
+            if param.grad is None:
+                continue
+            param.grad = None if set_to_none else ag.zeros_like(param.grad)
+
+    # ---------------------------------------------------------------- state
+    def state_dict(self):
+        """{dotted name: tensor} for every parameter, named as PyTorch names them ("0.weight",
+        "0.bias"). The tensors are detached and share the parameters' arrays."""
+        return {name: param.detach() for name, param in self._parameters_by_name().items()}
+
+    def _parameters_by_name(self, prefix=""):
+        """Every parameter under its dotted name; a shared parameter under each of its names."""
+        found = {prefix + name: param for name, param in self._parameters.items()
+                 if param is not None}
+        for name, module in self.named_children():
+            found.update(module._parameters_by_name(f"{prefix}{name}."))
+        return found
+
+    def load_state_dict(self, state, strict=True):
+        """Copy the tensors of `state` into this module's parameters (converted to each
+        parameter's backend and dtype). Every missing, unexpected and mis-shaped key is
+        reported in one ValueError; with `strict=False` only mis-shaped keys are errors, and
+        the returned (missing_keys, unexpected_keys) says what was skipped."""
+        own = self._parameters_by_name()
+        for key, value in state.items():
+            if not isinstance(value, ag.Tensor):
+                raise TypeError(f"load_state_dict into {type(self).__name__}: {key!r} holds a "
+                                f"{type(value).__name__}, not a Tensor")
+        missing = [key for key in own if key not in state]
+        unexpected = [key for key in state if key not in own]
+        mis_shaped = [f"{key} (given {tuple(state[key].shape)}, model {tuple(param.shape)})"
+                      for key, param in own.items()
+                      if key in state and tuple(state[key].shape) != tuple(param.shape)]
+        problems = []
+        if strict and missing:
+            problems.append("missing keys: " + ", ".join(missing))
+        if strict and unexpected:
+            problems.append("unexpected keys: " + ", ".join(unexpected))
+        if mis_shaped:
+            problems.append("shape mismatches: " + ", ".join(mis_shaped))
+        if problems:
+            fix = "build the model with the layer sizes the state was saved from"
+            if strict and (missing or unexpected):
+                fix += ", or pass strict=False to skip missing and unexpected keys"
+            raise ValueError(f"load_state_dict into {type(self).__name__}: "
+                             f"{'; '.join(problems)}. Fix: {fix}")
+        for key, param in own.items():
+            if key in state:
+                rebind(param, ag.tensor(state[key], dtype=param.dtype, backend=param.backend))
+        return IncompatibleKeys(missing, unexpected)
+
+    def to(self, target):
+        """Move every parameter (and its gradient) to a backend, or convert it to a floating
+        dtype, in place: the Parameter objects stay the same, so optimisers built on them
+        still hold them. Returns the module."""
+        params = list(self.parameters())
+        moved = [param.detach().to(target) for param in params]
+        if moved and not moved[0].dtype.is_floating:
+            raise TypeError(f"{type(self).__name__}.to({target!r}): parameters must stay "
+                            f"floating point; use 'float32' or 'float64'")
+        grads = [None if p.grad is None else p.grad.to(target) for p in params]
+        for param, values, grad in zip(params, moved, grads):
+            rebind(param, values)
+            param.grad = grad
+        return self
+
+    # ---------------------------------------------------------------- printing
+    def extra_repr(self):
+        """The arguments shown inside this module's parentheses in its repr."""
+        return ""
+
+    def __repr__(self):
+        children = [f"({name}): " + repr(module).replace("\n", "\n  ")
+                    for name, module in self.named_children()]
+        if not children:
+            return f"{type(self).__name__}({self.extra_repr()})"
+        lines = ([self.extra_repr()] if self.extra_repr() else []) + children
+        return type(self).__name__ + "(\n  " + "\n  ".join(lines) + "\n)"
+
+
+def rebind(tensor, values):
+    """Make `tensor` hold the array (and backend) of the fresh tensor `values`, keeping the
+    object itself: modules, optimisers and user code refer to parameters by identity."""
+    tensor.data = values.data
+    tensor.backend = values.backend

@@ -25,14 +25,13 @@ from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from . import jit  # noqa: E402  (after the ops it traces)
 
 __all__ = [
-    "Context", "DType", "Function", "GradcheckError", "Tensor", "abs", "arange", "argmax",
-    "argmin", "bool_", "broadcast_to", "clip", "concat", "cos", "enable_grad", "erf", "exp",
-    "eye", "flatten", "float16", "float32", "float64", "from_numpy", "full", "grad",
-    "gradcheck", "gradgradcheck", "hessian", "int32", "int64", "is_grad_enabled", "jacobian",
-    "jit",
-    "log", "log1p", "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum",
-    "mean", "min", "minimum", "no_grad", "ones", "ones_like", "rand", "randint", "randn", "randperm",
+    "abs", "arange", "argmax", "argmin", "bool_", "broadcast_to", "clip", "concat", "Context",
+    "cos", "DType", "enable_grad", "erf", "exp", "eye", "flatten", "float16", "float32",
+    "float64", "from_numpy", "full", "Function", "grad", "gradcheck", "GradcheckError",
+    "gradgradcheck", "hessian", "int32", "int64", "is_grad_enabled", "jacobian", "jit", "log",
+    "log1p", "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean",
+    "min", "minimum", "no_grad", "ones", "ones_like", "rand", "randint", "randn", "randperm",
     "relu", "reshape", "set_grad_enabled", "sigmoid", "sign", "sin", "softmax", "sqrt",
-    "squeeze", "stack", "std", "sum", "svd", "swapaxes", "tanh", "tensor", "transpose", "unsqueeze",
-    "var", "where", "zeros", "zeros_like",
+    "squeeze", "stack", "std", "sum", "svd", "swapaxes", "tanh", "Tensor", "tensor",
+    "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]

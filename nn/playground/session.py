@@ -192,17 +192,37 @@ class Session:
     def predict_grid(self, resolution=100):
         """The predicted probability of label 1 on a resolution x resolution grid over
         [-6, 6]^2: row i is x2 = the i-th grid value (from -6 up), column j is x1."""
-        if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
-            raise ValueError(f"predict_grid: resolution must be an integer of at least 2, "
-                             f"got {resolution!r}")
-        backend = self.config.backend
-        values = ag.arange(resolution, dtype=ag.float32, backend=backend) \
-            * (2 * EXTENT / (resolution - 1)) - EXTENT
-        x1 = values.reshape(1, -1).broadcast_to(resolution, resolution)
-        x2 = values.reshape(-1, 1).broadcast_to(resolution, resolution)
-        points = ag.stack([x1.flatten(), x2.flatten()], axis=1)
+        points = self.grid_points(resolution)
         self.model.eval()
         with ag.no_grad():
             logits = self.model(self.features(points))
         self.model.train()
         return logits.sigmoid().reshape(resolution, resolution)
+
+    def grid_points(self, resolution):
+        """The points of the resolution x resolution grid over [-6, 6]^2, shape
+        (resolution**2, 2), row by row: x2 from -6 up, and x1 from -6 up within a row."""
+        if isinstance(resolution, bool) or not isinstance(resolution, int) or resolution < 2:
+            raise ValueError(f"Session.grid_points: resolution must be an integer of at "
+                             f"least 2, got {resolution!r}")
+        values = ag.arange(resolution, dtype=ag.float32, backend=self.config.backend) \
+            * (2 * EXTENT / (resolution - 1)) - EXTENT
+        x1 = values.reshape(1, -1).broadcast_to(resolution, resolution)
+        x2 = values.reshape(-1, 1).broadcast_to(resolution, resolution)
+        return ag.stack([x1.flatten(), x2.flatten()], axis=1)
+
+    def hidden_grids(self, resolution=20):
+        """What each hidden unit computes over the grid of `predict_grid`: one tensor of
+        shape (width, resolution, resolution) per hidden layer, the unit's activation at
+        each grid point. The browser page draws them as the small maps in each neuron."""
+        outputs = self.features(self.grid_points(resolution))
+        grids = []
+        self.model.eval()
+        with ag.no_grad():
+            # build_mlp alternates Linear and activation: every second module ends a layer.
+            for index, module in enumerate(self.model):
+                outputs = module(outputs)
+                if index % 2 == 1:
+                    grids.append(outputs.T.reshape(-1, resolution, resolution))
+        self.model.train()
+        return grids

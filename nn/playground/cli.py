@@ -14,6 +14,7 @@ from .model import ACTIVATIONS, INIT_NAMES
 from .session import DATASETS, OPTIMIZERS, Config, ConfigError, Session
 
 LINES_OF_PROGRESS = 10
+SERVE_OPTIONS = ("serve", "host", "port", "open_browser")
 
 
 def _names(text):
@@ -69,14 +70,27 @@ def build_parser():
              "AUTOGRAD_BACKEND)")
     add("--out", type=Path, default=Path("playground.png"),
         help="where to write the picture, a .png file (default: %(default)s)")
+    page = parser.add_argument_group(
+        "the playground as a web page (needs the web extra)").add_argument
+    page("--serve", action="store_true",
+         help="serve a page that trains live in the browser instead of training here; the "
+              "options above are its starting settings (see nn.playground.server)")
+    page("--host", default="127.0.0.1",
+         help="with --serve, the address to listen on (default: %(default)s, this machine "
+              "only)")
+    page("--port", type=int, default=8000,
+         help="with --serve, the port; 0 picks a free one (default: %(default)s)")
+    page("--open", dest="open_browser", action="store_true",
+         help="with --serve, open the page in a web browser")
     return parser
 
 
 def parse_config(parser, argv=None):
-    """The Config the command line asks for, and the picture's path; a bad option ends the
-    program through parser.error."""
+    """The Config the command line asks for, the picture's path and the --serve options; a
+    bad option ends the program through parser.error."""
     args = vars(parser.parse_args(argv))
     out = args.pop("out")
+    serving = {name: args.pop(name) for name in SERVE_OPTIONS}
     if out.suffix.lower() != ".png":
         parser.error(f"argument --out: the picture is a PNG, so the name must end in .png, "
                      f"got {str(out)!r}")
@@ -87,7 +101,7 @@ def parse_config(parser, argv=None):
         config.check()
     except ConfigError as error:
         parser.error(f"argument --{error.field.replace('_', '-')}: {error.message}")
-    return config, out
+    return config, out, serving
 
 
 def describe(config):
@@ -104,7 +118,9 @@ def main(argv=None):
     """Train as the options say, printing the losses every tenth of the epochs, write the
     picture, and end with the test accuracy."""
     parser = build_parser()
-    config, out = parse_config(parser, argv)
+    config, out, serving = parse_config(parser, argv)
+    if serving.pop("serve"):
+        return _serve(parser, config, **serving)
     print(describe(config), flush=True)
     session = Session(config)
     every = max(1, config.epochs // LINES_OF_PROGRESS)
@@ -131,3 +147,22 @@ def _write_picture(session, out):
         return
     draw(session, out)
     print(f"picture: {out}")
+
+
+def _serve(parser, config, host, port, open_browser):
+    """Serve the page until interrupted; a setting the page cannot take, or an address
+    that cannot be listened on, ends the program through parser.error."""
+    try:
+        from .server import serve
+    except ModuleNotFoundError as error:
+        if str(error.name).split(".")[0] not in ("starlette", "uvicorn"):
+            raise
+        parser.error(f'argument --serve: {error.name} is not installed; pip install '
+                     f'"pluggrad[web]"')
+    try:
+        return serve(config, host, port, open_browser)
+    except ConfigError as error:
+        parser.error(f"argument --{error.field.replace('_', '-')}: {error.message}")
+    except OSError as error:
+        parser.error(f"argument --host/--port: cannot listen on {host}:{port} "
+                     f"({error.strerror or error}); choose another")

@@ -1,0 +1,94 @@
+"""One benchmark run: its options, its comparators, and everything measured so far.
+
+Suites call `measure` for each figure and `check_target` for each target they report
+against; the session keeps the records in the shape results.json documents.
+"""
+
+import sys
+from dataclasses import dataclass
+
+from . import profiling
+from .timing import FULL, QUICK, measure
+
+
+@dataclass(frozen=True)
+class Metric:
+    """How a figure is derived from seconds per call: a rate (`work` / seconds, e.g. GB/s)
+    or a cost (seconds * `scale`, e.g. microseconds per op)."""
+
+    unit: str
+    amount: float
+    rate: bool
+
+    @classmethod
+    def per_second(cls, unit, work):
+        return cls(unit, work, True)
+
+    @classmethod
+    def per_call(cls, unit, scale):
+        return cls(unit, scale, False)
+
+    def of(self, seconds):
+        return self.amount / seconds if self.rate else seconds * self.amount
+
+
+class Session:
+    def __init__(self, quick, comparators, skipped):
+        self.quick = quick
+        self.budget = QUICK if quick else FULL
+        self.comparators = comparators
+        self.skipped = [dict(entry, suite=None) for entry in skipped]
+        self.measurements = []
+        self.targets = []
+        self.reference = {}
+        self.sections = {}
+
+    def pick(self, *families):
+        """The comparators of the given families that can run here."""
+        return [c for c in self.comparators if c.family in families]
+
+    def find(self, name):
+        return next((c for c in self.comparators if c.name == name), None)
+
+    def why_not_run(self, name):
+        """Why the comparator `name` cannot run in this session, or None if it can."""
+        if self.find(name) is not None:
+            return None
+        return next((entry["reason"] for entry in self.skipped
+                     if entry["comparator"] == name and entry["suite"] is None),
+                    "not among --backends")
+
+    def skip(self, suite, comparator, reason):
+        self.skipped.append({"comparator": comparator, "suite": suite, "reason": reason})
+
+    def measure(self, suite, case, comparator, size, step, metric):
+        """Time `step` (after warm-up) and keep the figure; returns the record."""
+        print(f"  {suite:13} {case:34} {comparator.name:11} {size:>11,}", end="",
+              file=sys.stderr, flush=True)
+        timing = measure(step, self.budget, comparator.synchronize)
+        low, high = sorted((metric.of(timing.min), metric.of(timing.max)))
+        record = {"suite": suite, "case": case, "comparator": comparator.name, "size": size,
+                  "seconds": timing.as_dict(),
+                  "metric": {"unit": metric.unit, "median": metric.of(timing.median),
+                             "min": low, "max": high}}
+        print(f"  {record['metric']['median']:12.4g} {metric.unit}", file=sys.stderr)
+        self.measurements.append(record)
+        return record
+
+    def check_target(self, name, description, ratio, limit, detail, make_step=None):
+        """Compare a measured time ratio with its target (at most `limit`). When it is missed
+        and `make_step` is given, keep cProfile's top entries for the step it builds."""
+        met = ratio <= limit
+        target = {"name": name, "description": description, "status": "met" if met else
+                  "missed", "ratio": ratio, "limit": limit,
+                  "missed_by": None if met else ratio / limit - 1, "detail": detail,
+                  "profile": None}
+        if not met and make_step is not None:
+            target["profile"] = profiling.top_entries(make_step(), self.budget.profile_seconds)
+        self.targets.append(target)
+        return target
+
+    def target_not_measured(self, name, description, limit, reason):
+        self.targets.append({"name": name, "description": description,
+                             "status": "not measured", "ratio": None, "limit": limit,
+                             "missed_by": None, "detail": reason, "profile": None})

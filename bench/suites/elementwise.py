@@ -1,0 +1,157 @@
+"""elementwise: forward plus backward of elementwise math over large float32 vectors.
+
+Two cases, each summed to a scalar loss and differentiated with respect to `x`:
+- `tanh(x)*sigmoid(x) + x*x`: the activation-style case, transcendental functions included;
+  its figure at 4,194,304 elements and its sweep carry the Numba backend's targets;
+- `(x*0.5 + 1)*x`: arithmetic only, so memory traffic is all that limits it.
+
+Compared: every pluggrad backend, hand-written NumPy (the same stable formulas, gradient
+written out by hand), a hand-fused Numba kernel (one parallel pass that computes the loss
+and writes the gradient: the limit for the Numba backend) and PyTorch.
+"""
+
+import numpy
+
+import autograd as ag
+
+from .. import numpy_reference
+from ..comparators import HAND_NUMBA, HAND_NUMPY, PLUGGRAD, TORCH
+from . import sweep
+
+NAME = "elementwise"
+ACTIVATION = "tanh(x)*sigmoid(x) + x*x"
+ARITHMETIC = "(x*0.5 + 1)*x"
+HEADLINE_SIZE = 4_194_304
+HEADLINE_TARGET = 0.5
+SWEEP_TARGET = 1.10
+SWEEP_TOP = 7
+
+
+def _data(n):
+    return numpy.random.default_rng(0).standard_normal(n).astype(numpy.float32)
+
+
+def _pluggrad(loss_of):
+    def build(backend, n):
+        x = ag.tensor(_data(n), requires_grad=True, backend=backend)
+
+        def step():
+            loss_of(x).backward()
+            x.grad = None
+
+        return step
+
+    return build
+
+
+def _torch(loss_of):
+    def build(device, n):
+        import torch
+
+        x = torch.tensor(_data(n), device=device, requires_grad=True)
+
+        def step():
+            loss_of(x).backward()
+            x.grad = None
+
+        return step
+
+    return build
+
+
+def _activation_loss(x):
+    return (x.tanh() * x.sigmoid() + x * x).sum()
+
+
+def _arithmetic_loss(x):
+    return ((x * 0.5 + 1.0) * x).sum()
+
+
+def _activation_hand_numpy(_, n):
+    x = _data(n)
+
+    def step():
+        t = numpy.tanh(x)
+        s = numpy_reference.sigmoid(x)
+        loss = (t * s + x * x).sum()
+        grad = (1 - t * t) * s + t * s * (1 - s) + 2 * x
+        return loss, grad
+
+    return step
+
+
+def _arithmetic_hand_numpy(_, n):
+    x = _data(n)
+
+    def step():
+        loss = ((x * 0.5 + 1) * x).sum()
+        grad = x + 1
+        return loss, grad
+
+    return step
+
+
+def _hand_numba(kernel_name):
+    def build(_, n):
+        from .. import kernels
+
+        kernel = getattr(kernels, kernel_name)
+        x = _data(n)
+
+        def step():
+            grad = numpy.empty_like(x)
+            return kernel(x, grad), grad
+
+        return step
+
+    return build
+
+
+CASES = {
+    ACTIVATION: {PLUGGRAD: _pluggrad(_activation_loss), HAND_NUMPY: _activation_hand_numpy,
+                 HAND_NUMBA: _hand_numba("activation_forward_backward"),
+                 TORCH: _torch(_activation_loss)},
+    ARITHMETIC: {PLUGGRAD: _pluggrad(_arithmetic_loss), HAND_NUMPY: _arithmetic_hand_numpy,
+                 HAND_NUMBA: _hand_numba("arithmetic_forward_backward"),
+                 TORCH: _torch(_arithmetic_loss)},
+}
+
+
+def run(session):
+    top = SWEEP_TOP if session.quick else 8
+    seconds = sweep.run(session, NAME, CASES, sweep.powers_of_ten(top) + [HEADLINE_SIZE])
+    _check_targets(session, seconds)
+
+
+def _check_targets(session, seconds):
+    missing = (session.why_not_run("numba") or session.why_not_run("numpy")
+               or "the size was not measured (see skipped)")
+    name = f"elementwise {HEADLINE_SIZE:,}"
+    description = (f"{ACTIVATION} with backward on {HEADLINE_SIZE:,} float32: numba backend "
+                   f"at most {HEADLINE_TARGET}x the numpy backend's time")
+    ratio = sweep.numba_over_numpy(seconds, ACTIVATION, HEADLINE_SIZE)
+    if ratio is None:
+        session.target_not_measured(name, description, HEADLINE_TARGET, missing)
+    else:
+        session.check_target(
+            name, description, ratio, HEADLINE_TARGET,
+            f"numba {seconds[ACTIVATION, 'numba', HEADLINE_SIZE] * 1e3:.2f} ms, numpy "
+            f"{seconds[ACTIVATION, 'numpy', HEADLINE_SIZE] * 1e3:.2f} ms",
+            lambda: CASES[ACTIVATION][PLUGGRAD]("numba", HEADLINE_SIZE))
+
+    for case in CASES:
+        name = f"elementwise sweep, {case}"
+        description = (f"{case} with backward, 10^2 to 10^{SWEEP_TOP} elements: numba "
+                       f"backend at most {SWEEP_TARGET}x the numpy backend's time at every size")
+        ratios = {n: sweep.numba_over_numpy(seconds, case, n)
+                  for n in sweep.powers_of_ten(SWEEP_TOP)}
+        ratios = {n: r for n, r in ratios.items() if r is not None}
+        if not ratios:
+            session.target_not_measured(name, description, SWEEP_TARGET, missing)
+            continue
+        worst = max(ratios, key=ratios.get)
+        session.check_target(
+            name, description, ratios[worst], SWEEP_TARGET,
+            "worst at {:,}; ratios: {}".format(
+                worst, ", ".join(f"10^{len(str(n)) - 1}: {r:.2f}" for n, r in ratios.items())),
+            lambda case=case, worst=worst: CASES[case][PLUGGRAD]("numba", worst))

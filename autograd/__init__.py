@@ -16,10 +16,10 @@ from .dtypes import DType, bool_, float16, float32, float64, int32, int64
 from .function import Context, Function
 from .functional import hessian, jacobian
 from .functions import (abs, argmax, argmin, broadcast_to, clip, concat, cos, erf, exp,
-                        flatten, log, log1p, log_softmax, logsumexp, matmul, max, maximum,
-                        mean, min, minimum, relu, reshape, sigmoid, sign, sin, softmax, sqrt,
-                        squeeze, stack, std, sum, svd, swapaxes, tanh, transpose, unsqueeze, var,
-                        where)
+                        flatten, linear, log, log1p, log_softmax, logsumexp, matmul, max,
+                        maximum, mean, min, minimum, relu, reshape, sigmoid, sign, sin,
+                        softmax, sqrt, squeeze, stack, std, sum, svd, swapaxes, tanh,
+                        transpose, unsqueeze, var, where)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from . import jit  # noqa: E402  (after the ops it traces)
@@ -28,10 +28,10 @@ __all__ = [
     "abs", "arange", "argmax", "argmin", "bool_", "broadcast_to", "clip", "concat", "Context",
     "cos", "DType", "enable_grad", "erf", "exp", "eye", "flatten", "float16", "float32",
     "float64", "from_numpy", "full", "Function", "grad", "gradcheck", "GradcheckError",
-    "gradgradcheck", "hessian", "int32", "int64", "is_grad_enabled", "jacobian", "jit", "log",
-    "log1p", "log_softmax", "logsumexp", "manual_seed", "matmul", "max", "maximum", "mean",
-    "min", "minimum", "no_grad", "ones", "ones_like", "rand", "randint", "randn", "randperm",
-    "relu", "reshape", "set_grad_enabled", "sigmoid", "sign", "sin", "softmax", "sqrt",
-    "squeeze", "stack", "std", "sum", "svd", "swapaxes", "tanh", "Tensor", "tensor",
-    "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
+    "gradgradcheck", "hessian", "int32", "int64", "is_grad_enabled", "jacobian", "jit",
+    "linear", "log", "log1p", "log_softmax", "logsumexp", "manual_seed", "matmul", "max",
+    "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like", "rand", "randint",
+    "randn", "randperm", "relu", "reshape", "set_grad_enabled", "sigmoid", "sign", "sin",
+    "softmax", "sqrt", "squeeze", "stack", "std", "sum", "svd", "swapaxes", "tanh", "Tensor",
+    "tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]

@@ -59,7 +59,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
         for root, grad in zip(roots, root_grads):
             node = root.grad_fn
             if node is None:
-                _add_leaf_grad(leaf_grads, root, grad)
+                _add_leaf_grad(leaf_grads, root, grad, owned=False)
             else:
                 _add_node_grad(node, root._output_index, grad)
                 if node not in root_nodes:
@@ -88,13 +88,16 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 node._grads = None
                 node._visit = None
 
-        for tensor, grad in leaf_grads.values():
+        for tensor, grad, owned in leaf_grads.values():
             if tensor._hooks:
                 grad = _run_hooks(tensor._hooks, grad)
+                owned = False
             if capture is not None:
                 captured[id(tensor)] = grad
             elif tensor.grad is None:
-                tensor.grad = grad if create_graph else Tensor(
+                # A gradient also held elsewhere is copied, so that changing one `.grad` in
+                # place (clipping, say) never changes another.
+                tensor.grad = grad if owned or create_graph else Tensor(
                     tensor.backend.copy(grad.data), tensor.backend)
             else:
                 tensor.grad = tensor.grad + grad
@@ -141,7 +144,9 @@ def _propagate(node, grads, leaf_grads, ready):
             grad = grad.astype(inp.dtype)
         parent = inp.grad_fn
         if parent is None:
-            _add_leaf_grad(leaf_grads, inp, grad)
+            passed_on = (any(grad is g for g in grads)
+                         or sum(g is grad for g in input_grads) > 1)
+            _add_leaf_grad(leaf_grads, inp, grad, owned=not passed_on)
             continue
         grads_in = parent._grads
         if grads_in is None:
@@ -188,9 +193,10 @@ def _add_node_grad(node, index, grad):
     grads[index] = grad if previous is None else previous + grad
 
 
-def _add_leaf_grad(leaf_grads, tensor, grad):
+def _add_leaf_grad(leaf_grads, tensor, grad, owned):
+    """Sum a leaf's gradients; `owned` says whether no other tensor holds the same array."""
     entry = leaf_grads.get(id(tensor))
     if entry is None:
-        leaf_grads[id(tensor)] = (tensor, grad)
+        leaf_grads[id(tensor)] = (tensor, grad, owned)
     else:
-        leaf_grads[id(tensor)] = (tensor, entry[1] + grad)
+        leaf_grads[id(tensor)] = (tensor, entry[1] + grad, True)

@@ -5,6 +5,7 @@ import backends
 
 from .ops.elementwise import Maximum, Minimum
 from .ops.elementwise import where as _where
+from .ops.linalg import linear as _linear
 from .ops.linalg import matmul as _matmul
 from .ops.shape import Concat, Stack
 from .tensor import Tensor, _as_tensor, _operand
@@ -101,6 +102,12 @@ def matmul(a, b):
     if isinstance(b, Tensor):
         return _matmul(_as_tensor(b, a), b)
     return _matmul(_tensor(a), _tensor(b))
+
+
+def linear(x, weight, bias=None):
+    """x @ weight.T + bias (weight of shape (out_features, in_features)) as one op."""
+    _common_backend("linear", (x, weight, bias))
+    return _linear(_tensor(x), _tensor(weight), None if bias is None else _tensor(bias))
 
 
 def _pair(op, a, b):

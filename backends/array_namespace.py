@@ -5,6 +5,7 @@ the logic the GPU backend uses; a subclass adds only what its library does diffe
 """
 
 import functools
+import math
 
 import numpy
 
@@ -257,7 +258,7 @@ class ArrayNamespaceBackend(Backend):
         return e
 
     def relu_backward(self, grad, y):
-        return self.xp.where(y > 0, grad, 0)
+        return grad * (y > 0)
 
     def tanh_backward(self, grad, y):
         return grad - grad * y * y
@@ -265,6 +266,41 @@ class ArrayNamespaceBackend(Backend):
     def sigmoid_backward(self, grad, y):
         scaled = grad * y
         return scaled - scaled * y
+
+    def sgd_step_(self, param, grad, buf, lr, momentum, dampening, nesterov, weight_decay,
+                  first_step):
+        # The base rule, with in-place updates where it reads and writes the same buffer.
+        g = grad + weight_decay * param if weight_decay else grad
+        if momentum:
+            if first_step:
+                buf[...] = g
+            else:
+                buf *= momentum
+                buf += g if dampening == 0 else (1 - dampening) * g
+            g = g + momentum * buf if nesterov else buf
+        param -= lr * g
+
+    def adam_step_(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
+                   beta2, eps, weight_decay, amsgrad, decoupled_weight_decay):
+        xp = self.xp
+        g = grad
+        if weight_decay:
+            if decoupled_weight_decay:
+                param *= 1 - lr * weight_decay
+            else:
+                g = g + weight_decay * param
+        exp_avg *= beta1
+        exp_avg += (1 - beta1) * g
+        exp_avg_sq *= beta2
+        exp_avg_sq += (1 - beta2) * (g * g)
+        second = exp_avg_sq
+        if amsgrad:
+            xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+            second = max_exp_avg_sq
+        denom = xp.sqrt(second)
+        denom /= math.sqrt(1 - beta2 ** step)
+        denom += eps
+        param -= (lr / (1 - beta1 ** step)) * (exp_avg / denom)
 
     def log_softmax(self, a, axis):
         xp = self.xp

@@ -33,8 +33,7 @@ def _check_positive(op, name, value):
 # ------------------------------------------------------------------------------ layers
 def linear(x, weight, bias=None):
     """x @ weight.T + bias, with weight of shape (out_features, in_features)."""
-    out = x @ weight.T
-    return out if bias is None else out + bias
+    return ag.linear(x, weight, bias)
 
 
 def relu(x):

@@ -141,6 +141,10 @@ ROWS = [
         [((2, 3), (3, 4)), ((3,), (3, 2)), ((2, 3), (3,)), ((3,), (3,)),
          ((2, 2, 3), (3, 4)), ((2, 3), (2, 3, 4)), ((1, 2, 3), (2, 3, 2))]),
     Row("matmul-function", ag.matmul, np.matmul, [((2, 3), (3, 2))]),
+    Row("linear", ag.linear, lambda x, w, b: x @ w.T + b,
+        [((4, 3), (2, 3), (2,)), ((3,), (2, 3), (2,)), ((2, 4, 3), (2, 3), (2,))]),
+    Row("linear-no-bias", lambda x, w: ag.linear(x, w), lambda x, w: x @ w.T,
+        [((4, 3), (2, 3))]),
     # shape
     Row("reshape", lambda x: x.reshape(3, 2), lambda x: x.reshape(3, 2), [((2, 3),)]),
     Row("reshape-tuple", lambda x: ag.reshape(x, (-1,)), lambda x: x.reshape(-1),

@@ -15,7 +15,7 @@ _BINARY = {"Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div", "Pow": "Pow",
 _COMPARISONS = {"lt": "Less", "le": "LessOrEqual", "gt": "Greater", "ge": "GreaterOrEqual",
                 "eq": "Equal", "ne": "Equal"}
 _REDUCTIONS = {"Max": "ReduceMax", "Min": "ReduceMin", "LogSumExp": "ReduceLogSumExp"}
-_SPECIAL = {"Log1p", "Transpose", "Reshape", "BroadcastTo", "Sum", "Softmax", "LogSoftmax",
+_SPECIAL = {"Linear", "Log1p", "Transpose", "Reshape", "BroadcastTo", "Sum", "Softmax", "LogSoftmax",
             "Where", "where", "Clip", "AsType", "astype", "Concat", "Stack", "argmax",
             "argmin"}
 SUPPORTED = sorted(set(_UNARY) | set(_BINARY) | set(_COMPARISONS) | set(_REDUCTIONS)
@@ -126,6 +126,8 @@ class _GraphBuilder:
             self.node("ReduceSum", [self.operand(args[0], dtype),
                                     self.constant(list(args[1]), "int64")], out,
                       keepdims=int(args[2]), noop_with_empty_axes=1)
+        elif op == "Linear":
+            self._linear(args, dtype, out)
         elif op == "Log1p":
             shifted = self.fresh()
             self.node("Add", [self.operand(args[0], dtype), self.constant(1, dtype)],
@@ -157,6 +159,16 @@ class _GraphBuilder:
             self.node("Concat", expanded, out, axis=args[0])
         else:  # argmax, argmin
             self._arg_extreme(op, args, out)
+
+    def _linear(self, args, dtype, out):
+        x, weight, bias = args
+        transposed, product = self.fresh(), self.fresh()
+        self.node("Transpose", [self.operand(weight, dtype)], [transposed], perm=[1, 0])
+        if bias is None:
+            self.node("MatMul", [self.operand(x, dtype), transposed], out)
+            return
+        self.node("MatMul", [self.operand(x, dtype), transposed], [product])
+        self.node("Add", [product, self.operand(bias, dtype)], out)
 
     def _clip(self, args, dtype, out):
         value = self.operand(args[0], dtype)

@@ -44,3 +44,41 @@ def matmul(a, b):
     if b.ndim == 1:
         out = out.squeeze(-1)
     return out
+
+
+class Linear(Function):
+    """x @ weight.T + bias in one op: the weight's gradient comes out in the weight's own
+    (out, in) layout, and a layer is one node of the graph instead of three."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        backend = ctx.backend
+        out = backend.matmul(x, backend.transpose(weight, (1, 0)))
+        return out if bias is None else backend.add(out, bias)
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        rows = grad.reshape(-1, weight.shape[0])
+        grad_x = matmul(grad, weight) if needs[0] else None
+        grad_weight = matmul(rows.T, x.reshape(-1, weight.shape[1])) if needs[1] else None
+        grad_bias = rows.sum(axis=0) if needs[2] else None
+        return grad_x, grad_weight, grad_bias
+
+
+def linear(x, weight, bias=None):
+    """x @ weight.T + bias, with weight of shape (out_features, in_features), as a layer
+    computes it."""
+    if weight.ndim != 2:
+        raise ValueError(f"linear: weight must be (out_features, in_features), got shape "
+                         f"{tuple(weight.shape)}")
+    if x.ndim == 0 or x.shape[-1] != weight.shape[1]:
+        raise ValueError(f"linear: input of shape {tuple(x.shape)} does not match weight of "
+                         f"shape {tuple(weight.shape)}: the input's last axis must be "
+                         f"in_features = {weight.shape[1]}")
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got "
+                         f"{tuple(bias.shape)}")
+    return Linear.apply(x, weight, bias)

@@ -61,10 +61,15 @@ class Linear(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         needs = ctx.needs_input_grad
-        rows = grad.reshape(-1, weight.shape[0])
+        # A batch of any shape is a stack of rows: (..., features) -> (rows, features).
+        rows = grad if grad.ndim == 2 else grad.reshape(-1, weight.shape[0])
         grad_x = matmul(grad, weight) if needs[0] else None
-        grad_weight = matmul(rows.T, x.reshape(-1, weight.shape[1])) if needs[1] else None
-        grad_bias = rows.sum(axis=0) if needs[2] else None
+        grad_weight = grad_bias = None
+        if needs[1]:
+            inputs = x if x.ndim == 2 else x.reshape(-1, weight.shape[1])
+            grad_weight = MatMul.apply(rows.T, inputs)
+        if needs[2]:
+            grad_bias = rows.sum(axis=0)
         return grad_x, grad_weight, grad_bias
 
 

@@ -76,9 +76,6 @@ class ArrayNamespaceBackend(Backend):
     def dtype_name(self, a):
         return a.dtype.name
 
-    def result_dtype(self, *dtype_names):
-        return numpy.result_type(*dtype_names).name
-
     def copy(self, a):
         return a.copy()
 

@@ -68,10 +68,6 @@ class Backend:
         """The dtype of a native array as a name: "float32", "float64", "int64", "bool", ..."""
         raise NotImplementedError
 
-    def result_dtype(self, *dtype_names):
-        """The dtype NumPy's promotion rules give for arrays of these dtypes."""
-        raise NotImplementedError
-
     def copy(self, a):
         raise NotImplementedError
 

@@ -1,0 +1,444 @@
+"""The Numba backend: NumPy arrays, with the hot primitives spread over every core.
+
+It stores the same arrays as the NumPy backend and inherits every primitive from it. The
+memory-bound ones (arithmetic, `where`, `relu`, the activation backward masks, sums, the
+optimiser updates) run as Numba kernels that make one parallel pass over memory; sigmoid and
+the row-wise softmax, log_softmax and logsumexp are kernels around a NumPy exp. The
+transcendental functions keep NumPy's SIMD loops, split over the cores by a thread pool: this
+Numba build has no vector math library, so a compiled loop would call scalar libm per element,
+several times slower.
+
+Each override covers the common layouts: C-contiguous float32/float64 arrays of one shape, an
+array with a Python scalar or a broadcast one, rows with a row vector `(N, M) op (M,)`,
+reductions over leading or trailing axes. Anything else, and any array smaller than the size
+where the parallel path pays for its launch, goes to the NumPy code.
+
+`NUMBA_NUM_THREADS` (read by Numba at import) sets the number of threads, for the kernels and
+the pool alike.
+"""
+
+import math
+
+import numba
+import numpy
+
+from . import numba_kernels as kernels
+from .numpy_backend import NumpyBackend
+from .thread_chunks import ChunkPool
+
+# The element counts from which each parallel path beats the NumPy backend. Measured on a
+# two-core machine by timing both on float32 arrays of 2**8 .. 2**22 elements (best of
+# repeated runs, on an otherwise idle machine) and taking the first power of two from which
+# the parallel path stays faster; float64 arrays, with twice the bytes per element, cross over
+# no later.
+ARITHMETIC_MIN_SIZE = 1 << 17
+"""add sub mul div maximum minimum: arrays of one shape or with a scalar cross over at 2**17,
+rows with a row vector (N, M) op (M,) at 2**16; one threshold keeps the check on small arrays
+to a single comparison."""
+SELECT_MIN_SIZE = 1 << 14
+"""where, relu, erf."""
+MASK_MIN_SIZE = 1 << 15
+"""The activation backward masks."""
+SUM_MIN_SIZE = 1 << 16
+"""sum, max and min over all, leading or trailing axes."""
+NARROW_ROW = 256
+"""The widest rows whose max/min a kernel takes: measured against NumPy by row width, the
+kernel is faster up to 256 and slower from 512 (NumPy's SIMD max loop, which also wins on a
+whole array)."""
+SIGMOID_MIN_SIZE = 1 << 12
+"""sigmoid: kernels around a NumPy exp, against NumPy's several passes."""
+SOFTMAX_MIN_SIZE = 1 << 16
+"""softmax, log_softmax, logsumexp along rows: kernels around a NumPy exp."""
+SGD_MIN_SIZE = 1 << 14
+"""The SGD update: one pass instead of up to six NumPy calls."""
+UPDATE_MIN_SIZE = 1 << 11
+"""The Adam, RMSprop and Adagrad updates: one pass instead of a dozen NumPy calls."""
+POOL_MIN_SIZE = 1 << 21
+"""NumPy loops split over the thread pool (exp, log, tanh, ...): waking a thread costs tens
+of microseconds."""
+
+_SWAPPED = {kernels.ADD: kernels.ADD, kernels.SUB: kernels.RSUB, kernels.MUL: kernels.MUL,
+            kernels.DIV: kernels.RDIV, kernels.MAXIMUM: kernels.MAXIMUM,
+            kernels.MINIMUM: kernels.MINIMUM}
+_PYTHON_SCALARS = (int, float, bool)
+
+
+def _pooled(ufunc):
+    """A unary primitive: NumPy's `ufunc`, split over the thread pool for large arrays."""
+
+    def primitive(self, a):
+        if getattr(a, "size", 0) < POOL_MIN_SIZE or not _large_float(a, POOL_MIN_SIZE):
+            return ufunc(a)
+        out = numpy.empty_like(a)
+        self._pool.run(ufunc, a.reshape(-1), out.reshape(-1))
+        return out
+
+    primitive.__name__ = ufunc.__name__
+    return primitive
+
+
+def _binary(op, ufunc):
+    """A binary primitive: the kernel for `op` where the operands' size and layout suit one,
+    else NumPy's `ufunc`."""
+
+    def primitive(self, a, b):
+        if getattr(a, "size", 0) < ARITHMETIC_MIN_SIZE > getattr(b, "size", 0):
+            return ufunc(a, b)
+        out = _binary_kernel(op, a, b)
+        return ufunc(a, b) if out is None else out
+
+    primitive.__name__ = ufunc.__name__
+    return primitive
+
+
+class NumbaBackend(NumpyBackend):
+    def __init__(self, name="numba"):
+        super().__init__(name=name)
+        self.threads = numba.config.NUMBA_NUM_THREADS
+        self._pool = ChunkPool(self.threads)
+
+    # ---------------------------------------------------------------- NumPy loops, pooled
+    # Small arrays go straight to NumPy's function (what the NumPy backend calls): on a tiny
+    # tensor the size check is all this backend may add to an op's cost.
+    exp = _pooled(numpy.exp)
+    log = _pooled(numpy.log)
+    log1p = _pooled(numpy.log1p)
+    sqrt = _pooled(numpy.sqrt)
+    sin = _pooled(numpy.sin)
+    cos = _pooled(numpy.cos)
+    tanh = _pooled(numpy.tanh)
+
+    def _exp_into(self, a, out):
+        """out = exp(a) for C-contiguous arrays of one size (`out` may be `a`)."""
+        if a.size >= POOL_MIN_SIZE:
+            self._pool.run(numpy.exp, a.reshape(-1), out.reshape(-1))
+        else:
+            numpy.exp(a, out=out)
+
+    # ---------------------------------------------------------------- unary kernels
+    def sigmoid(self, a):
+        if not _large_float(a, SIGMOID_MIN_SIZE):
+            return super().sigmoid(a)
+        out = numpy.empty_like(a)
+        kernels.negative_abs(a.reshape(-1), out.reshape(-1))
+        self._exp_into(out, out)
+        kernels.sigmoid_from_exp(a.reshape(-1), out.reshape(-1))
+        return out
+
+    def relu(self, a):
+        if getattr(a, "size", 0) < SELECT_MIN_SIZE or not _large_float(a, SELECT_MIN_SIZE):
+            return super().relu(a)
+        return _unary_kernel(kernels.relu, a)
+
+    def erf(self, a):
+        if not _large_float(a, SELECT_MIN_SIZE):
+            return super().erf(a)
+        return _unary_kernel(kernels.erf, a)
+
+    # ---------------------------------------------------------------- binary
+    add = _binary(kernels.ADD, numpy.add)
+    sub = _binary(kernels.SUB, numpy.subtract)
+    mul = _binary(kernels.MUL, numpy.multiply)
+    div = _binary(kernels.DIV, numpy.true_divide)
+    maximum = _binary(kernels.MAXIMUM, numpy.maximum)
+    minimum = _binary(kernels.MINIMUM, numpy.minimum)
+
+    def where(self, cond, a, b):
+        out = None if getattr(cond, "size", 0) < SELECT_MIN_SIZE else _where(cond, a, b)
+        return numpy.where(cond, a, b) if out is None else out
+
+    # ---------------------------------------------------------------- reductions
+    def sum(self, a, axis=None, keepdims=False):
+        if getattr(a, "size", 0) >= SUM_MIN_SIZE:
+            out = _reduce(kernels.SUM, a, axis, keepdims)
+            if out is not None:
+                return out
+        return super().sum(a, axis, keepdims)
+
+    def max(self, a, axis=None, keepdims=False):
+        if getattr(a, "size", 0) >= SUM_MIN_SIZE:
+            out = _reduce(kernels.MAX, a, axis, keepdims)
+            if out is not None:
+                return out
+        return super().max(a, axis, keepdims)
+
+    def min(self, a, axis=None, keepdims=False):
+        if getattr(a, "size", 0) >= SUM_MIN_SIZE:
+            out = _reduce(kernels.MIN, a, axis, keepdims)
+            if out is not None:
+                return out
+        return super().min(a, axis, keepdims)
+
+    # ---------------------------------------------------------------- row-wise kernels
+    def softmax(self, a, axis):
+        if not _rows_along(a, axis):
+            return super().softmax(a, axis)
+        rows = a.reshape(-1, a.shape[-1])
+        e = numpy.empty_like(rows)
+        kernels.shift_rows(rows, e, numpy.empty(rows.shape[0], a.dtype), False)
+        self._exp_into(e, e)
+        kernels.normalize_rows(e)
+        return e.reshape(a.shape)
+
+    def log_softmax(self, a, axis):
+        if not _rows_along(a, axis):
+            return super().log_softmax(a, axis)
+        rows = a.reshape(-1, a.shape[-1])
+        shifted = numpy.empty_like(rows)
+        kernels.shift_rows(rows, shifted, numpy.empty(rows.shape[0], a.dtype), False)
+        e = numpy.empty_like(rows)
+        self._exp_into(shifted, e)
+        kernels.subtract_log_row_sums(shifted, e)
+        return shifted.reshape(a.shape)
+
+    def logsumexp(self, a, axis=None, keepdims=False):
+        if not _rows_along(a, axis):
+            return super().logsumexp(a, axis, keepdims)
+        rows = a.reshape(-1, a.shape[-1])
+        e = numpy.empty_like(rows)
+        peaks = numpy.empty(rows.shape[0], a.dtype)
+        kernels.shift_rows(rows, e, peaks, True)
+        self._exp_into(e, e)
+        out = numpy.empty(rows.shape[0], a.dtype)
+        kernels.log_row_sums_plus(e, peaks, out)
+        return out.reshape(a.shape[:-1] + ((1,) if keepdims else ()))
+
+    # ---------------------------------------------------------------- backward masks
+    def relu_backward(self, grad, y):
+        if not _same_layout(MASK_MIN_SIZE, grad, y):
+            return super().relu_backward(grad, y)
+        return _mask_kernel(kernels.relu_backward, grad, y)
+
+    def tanh_backward(self, grad, y):
+        if not _same_layout(MASK_MIN_SIZE, grad, y):
+            return super().tanh_backward(grad, y)
+        return _mask_kernel(kernels.tanh_backward, grad, y)
+
+    def sigmoid_backward(self, grad, y):
+        if not _same_layout(MASK_MIN_SIZE, grad, y):
+            return super().sigmoid_backward(grad, y)
+        return _mask_kernel(kernels.sigmoid_backward, grad, y)
+
+    # ---------------------------------------------------------------- optimiser updates
+    # The constants are combined here in Python floats and rounded to the arrays' dtype once,
+    # as NumPy does with the Python scalars of the composed update.
+    def sgd_step_(self, param, grad, buf, lr, momentum, dampening, nesterov, weight_decay,
+                  first_step):
+        buf = buf if momentum else None
+        if not _same_layout(SGD_MIN_SIZE, param, grad, buf):
+            return super().sgd_step_(param, grad, buf, lr, momentum, dampening, nesterov,
+                                     weight_decay, first_step)
+        t = param.dtype.type
+        kernels.sgd_step(param.reshape(-1), grad.reshape(-1), _flat(buf), t(-lr), t(momentum),
+                         t(1 - dampening), bool(nesterov), t(weight_decay), bool(first_step))
+
+    def adam_step_(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
+                   beta2, eps, weight_decay, amsgrad, decoupled_weight_decay):
+        max_exp_avg_sq = max_exp_avg_sq if amsgrad else None
+        if not _same_layout(UPDATE_MIN_SIZE, param, grad, exp_avg, exp_avg_sq,
+                            max_exp_avg_sq):
+            return super().adam_step_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step,
+                                      lr, beta1, beta2, eps, weight_decay, amsgrad,
+                                      decoupled_weight_decay)
+        t = param.dtype.type
+        decoupled = bool(weight_decay) and decoupled_weight_decay
+        kernels.adam_step(
+            param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
+            _flat(max_exp_avg_sq), t(beta1), t(1 - beta1), t(beta2), t(1 - beta2), t(eps),
+            t(0 if decoupled else weight_decay), t(1 - lr * weight_decay if decoupled else 1),
+            t(math.sqrt(1 - beta2 ** step)), t(-lr / (1 - beta1 ** step)))
+
+    def rmsprop_step_(self, param, grad, square_avg, grad_avg, buf, lr, alpha, eps,
+                      weight_decay, momentum, centered):
+        grad_avg = grad_avg if centered else None
+        buf = buf if momentum else None
+        if not _same_layout(UPDATE_MIN_SIZE, param, grad, square_avg, grad_avg, buf):
+            return super().rmsprop_step_(param, grad, square_avg, grad_avg, buf, lr, alpha,
+                                         eps, weight_decay, momentum, centered)
+        t = param.dtype.type
+        kernels.rmsprop_step(param.reshape(-1), grad.reshape(-1), square_avg.reshape(-1),
+                             _flat(grad_avg), _flat(buf), t(-lr), t(alpha), t(1 - alpha),
+                             t(eps), t(weight_decay), t(momentum))
+
+    def adagrad_step_(self, param, grad, state_sum, step, lr, lr_decay, weight_decay, eps):
+        if not _same_layout(UPDATE_MIN_SIZE, param, grad, state_sum):
+            return super().adagrad_step_(param, grad, state_sum, step, lr, lr_decay,
+                                         weight_decay, eps)
+        t = param.dtype.type
+        clr = lr / (1 + (step - 1) * lr_decay)
+        kernels.adagrad_step(param.reshape(-1), grad.reshape(-1), state_sum.reshape(-1),
+                             t(-clr), t(weight_decay), t(eps))
+
+
+# ------------------------------------------------------------------------- layout checks
+def _large_float(a, min_size):
+    """Whether `a` is a C-contiguous float32/float64 ndarray of at least `min_size`
+    elements: the layout every kernel takes. (The size comes first: on small arrays this
+    check is all the backend adds to NumPy's cost.)"""
+    return (getattr(a, "size", 0) >= min_size and type(a) is numpy.ndarray
+            and a.dtype.char in "fd" and a.flags.c_contiguous)
+
+
+def _same_layout(min_size, first, *others):
+    """Whether `first` is a large float array and each of `others` is None or an array of
+    its shape, dtype and (C-contiguous) layout."""
+    if not _large_float(first, min_size):
+        return False
+    for a in others:
+        if a is not None and not (type(a) is numpy.ndarray and a.shape == first.shape
+                                  and a.dtype == first.dtype and a.flags.c_contiguous):
+            return False
+    return True
+
+
+def _broadcasts_into(shape, target):
+    """Whether an array of `shape` broadcasts to `target` without enlarging it."""
+    if len(shape) > len(target):
+        return False
+    return all(n in (1, m) for n, m in zip(reversed(shape), reversed(target)))
+
+
+def _repeated_block(a):
+    """The block a broadcast array repeats: `a` without its leading axes of length 1 or
+    stride 0 (a NumPy scalar when nothing is left)."""
+    lead = 0
+    while lead < a.ndim and (a.strides[lead] == 0 or a.shape[lead] == 1):
+        lead += 1
+    return a[(0,) * lead]
+
+
+def _rows_along(a, axis):
+    """Whether `axis` is the last axis of a large float array of two or more axes, so that
+    a row-wise kernel can reduce along it."""
+    return (_large_float(a, SOFTMAX_MIN_SIZE) and a.ndim >= 2 and a.shape[-1] > 0
+            and _axes(axis, a.ndim) == (a.ndim - 1,))
+
+
+def _axes(axis, ndim):
+    """`axis` as a sorted tuple of distinct non-negative axes, or None when it is empty or
+    not valid (NumPy then raises its own error)."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = axis if type(axis) is tuple else (axis,)
+    if not axes or any(type(x) is not int or not -ndim <= x < ndim for x in axes):
+        return None
+    axes = sorted(x % ndim for x in axes)
+    return tuple(axes) if len(set(axes)) == len(axes) else None
+
+
+def _flat(a):
+    return None if a is None else a.reshape(-1)
+
+
+# ------------------------------------------------------------------------- kernel calls
+def _unary_kernel(kernel, a):
+    out = numpy.empty_like(a)
+    kernel(a.reshape(-1), out.reshape(-1))
+    return out
+
+
+def _mask_kernel(kernel, grad, y):
+    out = numpy.empty_like(grad)
+    kernel(grad.reshape(-1), y.reshape(-1), out.reshape(-1))
+    return out
+
+
+def _binary_kernel(op, a, b):
+    """a op b by a kernel when one side is a large float array and the other fits one of
+    the kernels' layouts; None otherwise."""
+    if _large_float(a, ARITHMETIC_MIN_SIZE):
+        return _binary_with(op, a, b)
+    if _large_float(b, ARITHMETIC_MIN_SIZE):
+        return _binary_with(_SWAPPED[op], b, a)
+    return None
+
+
+def _binary_with(op, full, other):
+    """full op other, where `full` has the result's shape and layout."""
+    kind = type(other)
+    if kind in _PYTHON_SCALARS:
+        # A Python scalar takes the array's dtype, as in NumPy.
+        return _scalar_kernel(op, full, full.dtype.type(other))
+    if kind is not numpy.ndarray or other.dtype != full.dtype:
+        return None
+    if other.shape == full.shape and other.flags.c_contiguous:
+        out = numpy.empty_like(full)
+        kernels.binary_flat(op, full.reshape(-1), other.reshape(-1), out.reshape(-1))
+        return out
+    if not _broadcasts_into(other.shape, full.shape):
+        return None
+    block = _repeated_block(other)
+    if block.ndim == 0:
+        return _scalar_kernel(op, full, block)
+    if not block.flags.c_contiguous or full.shape[full.ndim - block.ndim:] != block.shape:
+        return None
+    width = block.size
+    out = numpy.empty_like(full)
+    kernels.binary_rows(op, full.reshape(-1, width), block.reshape(-1), out.reshape(-1, width))
+    return out
+
+
+def _scalar_kernel(op, full, scalar):
+    out = numpy.empty_like(full)
+    kernels.binary_scalar(op, full.reshape(-1), scalar, out.reshape(-1))
+    return out
+
+
+def _where(cond, a, b):
+    """where(cond, a, b) by a kernel when `cond` is a large C-contiguous bool array, and `a`
+    and `b` are arrays of its shape, one float dtype and layout, or one of them a Python
+    scalar; None otherwise."""
+    if not (type(cond) is numpy.ndarray and cond.dtype == numpy.bool_
+            and cond.size >= SELECT_MIN_SIZE and cond.flags.c_contiguous):
+        return None
+    a_scalar = type(a) in _PYTHON_SCALARS
+    b_scalar = type(b) in _PYTHON_SCALARS
+    if a_scalar and b_scalar:
+        return None
+    full = b if a_scalar else a
+    other = None if a_scalar or b_scalar else b
+    if not _same_layout(SELECT_MIN_SIZE, full, other) or full.shape != cond.shape:
+        return None
+    out = numpy.empty_like(full)
+    if other is not None:
+        kernels.where(cond.reshape(-1), a.reshape(-1), b.reshape(-1), out.reshape(-1))
+    else:
+        # The scalar takes the array's dtype, as in NumPy; `full` is picked where cond is
+        # True when it is `a`, where cond is False when it is `b`.
+        scalar = full.dtype.type(a if a_scalar else b)
+        kernels.where_scalar(cond.reshape(-1), full.reshape(-1), scalar, not a_scalar,
+                             out.reshape(-1))
+    return out
+
+
+def _reduce(op, a, axis, keepdims):
+    """The sum, max or min of `a` over `axis` by a kernel when the axes are all, the leading
+    or the trailing ones of a large float array; None otherwise."""
+    if not _large_float(a, SUM_MIN_SIZE):
+        return None
+    axes = _axes(axis, a.ndim)
+    if axes is None:
+        return None
+    n = len(axes)
+    if n == a.ndim:
+        if op != kernels.SUM:
+            return None  # NumPy's SIMD max/min already runs at memory speed
+        blocks = min(a.size, 8 * numba.get_num_threads())
+        value = a.dtype.type(kernels.sum_all(a.reshape(-1), blocks))
+        return numpy.full((1,) * a.ndim, value) if keepdims else value
+    if axes == tuple(range(n)):
+        kept = a.shape[n:]
+        out = numpy.empty(kept, a.dtype)
+        rows = a.size // out.size
+        kernels.reduce_columns(op, a.reshape(rows, out.size), out.reshape(-1),
+                               min(rows, numba.get_num_threads()))
+        return out.reshape((1,) * n + kept) if keepdims else out
+    if axes == tuple(range(a.ndim - n, a.ndim)):
+        kept = a.shape[:a.ndim - n]
+        width = a.size // math.prod(kept)
+        if op != kernels.SUM and width > NARROW_ROW:
+            return None  # NumPy's SIMD max/min wins on wide rows
+        out = numpy.empty(kept, a.dtype)
+        kernels.reduce_rows(op, a.reshape(out.size, width), out.reshape(-1))
+        return out.reshape(kept + (1,) * n) if keepdims else out
+    return None

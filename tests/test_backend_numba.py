@@ -1,0 +1,241 @@
+"""What is particular to the Numba backend: which arrays reach which kernel, the disk cache
+of compiled kernels, its threads, and the thread pool that spreads NumPy loops over the cores.
+Its results are checked against the NumPy backend by the conformance suite."""
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+import threading
+
+import numpy as np
+import pytest
+
+import backends
+
+numba_state = backends.available().get("numba")
+pytestmark = pytest.mark.skipif(numba_state is not True, reason=f"numba: {numba_state}")
+
+if numba_state is True:
+    from backends import numba_backend, numba_cache, numba_kernels
+    from backends.thread_chunks import ChunkPool
+
+    import test_backend_conformance as conformance
+
+REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture
+def numba():
+    return backends.get("numba")
+
+
+# ------------------------------------------------------------------------------ dispatch
+@pytest.fixture
+def kernel_calls(monkeypatch):
+    """The names of the kernels called, in order, while the test runs."""
+    calls = []
+    for name in ("binary_flat", "binary_scalar", "binary_rows", "where", "where_scalar",
+                 "sum_all", "reduce_rows", "reduce_columns", "relu", "tanh_backward"):
+        kernel = getattr(numba_kernels, name)
+
+        def spy(*args, _kernel=kernel, _name=name):
+            calls.append(_name)
+            return _kernel(*args)
+
+        monkeypatch.setattr(numba_kernels, name, spy)
+    return calls
+
+
+def _large(*shape, dtype="float32"):
+    n = int(np.prod(shape))
+    return (np.arange(n, dtype=dtype) % 7 + 1).reshape(shape)
+
+
+ROWS, COLS = 2048, 64  # 2**17 elements: above every kernel's threshold
+
+
+@pytest.mark.parametrize("call,expected", [
+    (lambda b: b.add(_large(ROWS, COLS), _large(ROWS, COLS)), ["binary_flat"]),
+    (lambda b: b.mul(_large(ROWS, COLS), 0.5), ["binary_scalar"]),
+    (lambda b: b.sub(2, _large(ROWS, COLS)), ["binary_scalar"]),
+    (lambda b: b.add(_large(ROWS, COLS), _large(COLS)), ["binary_rows"]),
+    (lambda b: b.div(_large(1, COLS), _large(ROWS, COLS)), ["binary_rows"]),
+    (lambda b: b.mul(np.broadcast_to(np.float32(3), (ROWS, COLS)), _large(ROWS, COLS)),
+     ["binary_scalar"]),
+    (lambda b: b.add(_large(ROWS, COLS), np.broadcast_to(_large(COLS), (ROWS, COLS))),
+     ["binary_rows"]),
+    (lambda b: b.where(_large(ROWS, COLS) > 3, _large(ROWS, COLS), 0.0), ["where_scalar"]),
+    (lambda b: b.sum(_large(ROWS, COLS)), ["sum_all"]),
+    (lambda b: b.sum(_large(ROWS, COLS), (0,), True), ["reduce_columns"]),
+    (lambda b: b.max(_large(ROWS, COLS), 1), ["reduce_rows"]),
+    (lambda b: b.relu(_large(ROWS, COLS, dtype="float64")), ["relu"]),
+    (lambda b: b.tanh_backward(_large(ROWS, COLS), _large(ROWS, COLS)), ["tanh_backward"]),
+], ids=["same_shape", "scalar", "scalar_left", "row", "row_left", "broadcast_scalar_view",
+        "broadcast_row_view", "where_scalar", "sum_all", "sum_first_axis", "max_last_axis",
+        "relu_float64", "tanh_backward"])
+def test_large_float_arrays_reach_their_kernel(numba, kernel_calls, call, expected):
+    call(numba)
+    assert kernel_calls == expected
+
+
+@pytest.mark.parametrize("call", [
+    lambda b: b.add(_large(3, 4), _large(3, 4)),
+    lambda b: b.add(_large(ROWS, COLS).T, _large(COLS, ROWS)),
+    lambda b: b.add(_large(ROWS, COLS), _large(ROWS, 1)),
+    lambda b: b.add(_large(ROWS, COLS, dtype="int64"), 1),
+    lambda b: b.mul(_large(ROWS, COLS), _large(ROWS, COLS, dtype="float64")),
+    lambda b: b.mul(_large(ROWS, COLS), np.float64(2.0)),
+    lambda b: b.sum(_large(8, ROWS, COLS), 1),
+    lambda b: b.max(_large(ROWS, COLS)),
+    lambda b: b.max(_large(ROWS // 16, COLS * 16), 1),
+], ids=["small", "non_contiguous", "column_broadcast", "int64", "mixed_dtypes",
+        "numpy_float64_scalar", "middle_axis", "max_all", "max_wide_rows"])
+def test_other_cases_stay_on_numpy(numba, kernel_calls, call):
+    reference = backends.get("numpy")
+    assert np.array_equal(call(numba), call(reference))
+    assert kernel_calls == []
+
+
+def test_conformance_sizes_straddle_the_thresholds():
+    """The conformance suite's LARGE arrays must reach every kernel (and its HUGE ones the
+    thread pool) while its SMALL ones stay on NumPy, or it would test one side only."""
+    small, large, huge = (rows * cols for rows, cols in (
+        conformance.SMALL, conformance.LARGE, conformance.HUGE))
+    thresholds = {name: value for name, value in vars(numba_backend).items()
+                  if name.endswith("_MIN_SIZE")}
+    pool = thresholds.pop("POOL_MIN_SIZE")
+    assert small < pool <= huge
+    for name, threshold in thresholds.items():
+        assert small < threshold <= large, name
+    wide_rows = conformance.REDUCTION_CASES["wide_rows"][0][1]
+    assert conformance.LARGE[1] <= numba_backend.NARROW_ROW < wide_rows
+
+
+# ------------------------------------------------------------------------------ cache
+def test_cache_stays_next_to_the_code_when_that_is_writable(tmp_path):
+    assert numba_cache.cache_folder(str(tmp_path), environ={}) is None
+
+
+def test_cache_goes_to_the_user_cache_folder_when_the_code_is_read_only(tmp_path):
+    read_only = tmp_path / "package"
+    read_only.mkdir()
+    (read_only / "__pycache__").write_text("a file where the cache folder would go")
+    environ = {"XDG_CACHE_HOME": str(tmp_path / "user-cache")}
+    folder = numba_cache.cache_folder(str(read_only), environ=environ)
+    assert folder == str(tmp_path / "user-cache" / "pluggrad" / "numba")
+    assert os.path.isdir(folder)
+
+
+def test_cache_respects_numba_cache_dir(tmp_path):
+    read_only = tmp_path / "package"
+    read_only.mkdir()
+    (read_only / "__pycache__").write_text("not a folder")
+    environ = {"NUMBA_CACHE_DIR": str(tmp_path / "chosen")}
+    assert numba_cache.cache_folder(str(read_only), environ=environ) is None
+
+
+def _run(code, cwd=None, **environ):
+    env = dict(os.environ, **environ)
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                          text=True, env=env, cwd=cwd, timeout=300)
+
+
+def test_a_read_only_installation_caches_kernels_in_the_user_cache(tmp_path):
+    """A copy of the package whose `__pycache__` cannot be created: kernels still compile,
+    and their cache lands in $XDG_CACHE_HOME/pluggrad/numba."""
+    install = tmp_path / "install"
+    for package in ("autograd", "backends"):
+        shutil.copytree(os.path.join(REPOSITORY, package), install / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    (install / "backends" / "__pycache__").write_text("not a folder")
+    result = _run("""
+        import numpy as np
+        import backends
+        from backends import numba_backend
+        b = backends.get("numba")
+        x = np.ones(numba_backend.ARITHMETIC_MIN_SIZE, dtype="float64")
+        assert (b.add(x, x) == 2).all()
+        print(backends.numba_backend.__file__)
+    """, cwd=tmp_path, PYTHONPATH=str(install), XDG_CACHE_HOME=str(tmp_path / "cache"),
+        NUMBA_CACHE_DIR="")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(str(install))
+    cached = [name for _, _, names in os.walk(tmp_path / "cache" / "pluggrad" / "numba")
+              for name in names]
+    assert any(name.startswith("numba_kernels.binary_flat") for name in cached), cached
+
+
+def test_importing_with_the_numba_backend_compiles_nothing():
+    result = _run("""
+        import autograd
+        import backends
+        from backends import numba_kernels
+        from numba.core.registry import CPUDispatcher
+        assert backends.current().name == "numba"
+        compiled = [name for name, f in vars(numba_kernels).items()
+                    if isinstance(f, CPUDispatcher) and f.overloads]
+        print(compiled)
+    """, AUTOGRAD_BACKEND="numba")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_numba_num_threads_sets_the_threads(threads):
+    result = _run("""
+        import numba
+        import backends
+        b = backends.get("numba")
+        print(b.threads, b._pool.threads, numba.get_num_threads())
+    """, NUMBA_NUM_THREADS=threads)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [threads] * 3
+
+
+# ------------------------------------------------------------------------------ chunk pool
+@pytest.mark.parametrize("n", [0, 5, 16, 1000, 4099])
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_chunk_pool_covers_every_element_once(n, threads):
+    pool = ChunkPool(threads)
+    seen = np.zeros(n, dtype=int)
+    workers = set()
+
+    def mark(chunk):
+        chunk += 1
+        workers.add(threading.get_ident())
+
+    pool.run(mark, seen)
+    assert (seen == 1).all()
+    assert len(workers) <= threads
+
+
+def test_chunk_pool_chunks_start_on_cache_lines():
+    pool = ChunkPool(3)
+    starts = []
+    data = np.zeros(1000, dtype=np.float32)
+    pool.run(lambda chunk: starts.append(chunk.ctypes.data - data.ctypes.data), data)
+    assert sorted(starts)[0] == 0
+    assert all(offset % 64 == 0 for offset in starts)
+
+
+def test_chunk_pool_raises_what_a_worker_raised():
+    pool = ChunkPool(2)
+    data = np.arange(64.0)
+
+    def fail_on_first_half(chunk):
+        if chunk[0] == 0:
+            raise ValueError("first chunk failed")
+
+    with pytest.raises(ValueError, match="first chunk failed"):
+        pool.run(fail_on_first_half, data)
+
+
+def test_chunk_pool_workers_follow_the_callers_numpy_error_state():
+    pool = ChunkPool(2)
+    data = np.ones(64)
+    data[:32] = 0.0  # log(0) divides by zero in the worker's chunk only
+    with np.errstate(divide="raise"):
+        with pytest.raises(FloatingPointError):
+            pool.run(lambda chunk: np.log(chunk, out=chunk), data)

@@ -28,6 +28,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 import numba  # noqa: E402
 import numpy  # noqa: E402
 
+from . import numba_fusion
 from . import numba_kernels as kernels
 from .numpy_backend import NumpyBackend
 from .thread_chunks import ChunkPool
@@ -274,6 +275,10 @@ class NumbaBackend(NumpyBackend):
         clr = lr / (1 + (step - 1) * lr_decay)
         kernels.adagrad_step(param.reshape(-1), grad.reshape(-1), state_sum.reshape(-1),
                              t(-clr), t(weight_decay), t(eps))
+
+    def fuse_elementwise(self, program):
+        """One parallel kernel for a run of elementwise steps of a traced program."""
+        return numba_fusion.fuse_elementwise(program)
 
 
 # ------------------------------------------------------------------------- layout checks

@@ -25,12 +25,9 @@ def load_cupy():
     BackendUnavailable, saying what is missing."""
     try:
         cupy = importlib.import_module("cupy")
-    except ModuleNotFoundError as error:
-        if error.name != "cupy":
-            raise BackendUnavailable(
-                f"cupy is installed but cannot be imported: {error}") from error
-        raise BackendUnavailable(f"cupy is not installed: {INSTALL_HINT}") from error
     except ImportError as error:
+        if isinstance(error, ModuleNotFoundError) and error.name == "cupy":
+            raise BackendUnavailable(f"cupy is not installed: {INSTALL_HINT}") from error
         raise BackendUnavailable(
             f"cupy is installed but cannot be imported: {error}") from error
     try:

@@ -7,7 +7,8 @@ library.
 """
 
 import contextvars
-from concurrent.futures import ThreadPoolExecutor
+import os
+from concurrent.futures import ThreadPoolExecutor, wait
 
 # Chunk boundaries fall on multiples of this many elements (a 64-byte cache line of float32
 # or more), so two threads never write to the same cache line.
@@ -20,6 +21,7 @@ class ChunkPool:
     def __init__(self, threads):
         self.threads = threads
         self._executor = None
+        self._owner = None  # the process that started the threads: a fork has none of them
 
     def run(self, fn, *arrays):
         """fn(*chunks) for each of `threads` aligned slices of the 1-D `arrays` (all of one
@@ -29,14 +31,18 @@ class ChunkPool:
         if len(bounds) == 1:
             fn(*arrays)
             return
-        if self._executor is None:
+        if self._owner != os.getpid():
             self._executor = ThreadPoolExecutor(self.threads - 1,
                                                 thread_name_prefix="pluggrad-chunks")
+            self._owner = os.getpid()
         futures = [self._executor.submit(contextvars.copy_context().run, fn,
                                          *(a[start:stop] for a in arrays))
                    for start, stop in bounds[:-1]]
         start, stop = bounds[-1]
-        fn(*(a[start:stop] for a in arrays))
+        try:
+            fn(*(a[start:stop] for a in arrays))
+        finally:
+            wait(futures)  # no thread may still be writing when this returns or raises
         for future in futures:
             future.result()
 

@@ -6,8 +6,8 @@ float32. The fused kernels are also compared with the composed defaults of `back
 run on the backend under test. Arrays come in two sizes: SMALL, which every backend computes
 with plain array calls, and LARGE, just above the Numba backend's thresholds, which reaches its
 compiled kernels (and HUGE, for the unary ops, its thread pool); and in the layouts the
-kernels treat specially (scalars, row broadcasts,
-broadcast views) or leave to NumPy (0-d, size 1, non-contiguous, other axes).
+kernels treat specially (scalars, row broadcasts, broadcast views) or leave to NumPy (0-d,
+size 1, non-contiguous, other axes).
 """
 
 import warnings
@@ -84,6 +84,10 @@ def _transposed(d, rows, cols):
     return d.b.transpose(d.signed(cols, rows), (1, 0))
 
 
+def _every_other_column(d, rows, cols):
+    return d.b.getitem(d.signed(rows, 2 * cols), (slice(None), slice(0, None, 2)))
+
+
 BINARY_LAYOUTS = {
     "same_shape": lambda d, r, c: (d.signed(r, c), d.signed(r, c)),
     "python_scalar": lambda d, r, c: (d.signed(r, c), 0.75),
@@ -96,14 +100,12 @@ BINARY_LAYOUTS = {
     "column": lambda d, r, c: (d.signed(r, c), d.signed(r, 1)),
     "zero_d": lambda d, r, c: (d.signed(r, c), d.b.reshape(d.signed(1), ())),
     "size_one": lambda d, r, c: (d.signed(r, c), d.signed(1)),
-    "broadcast_row_view": lambda d, r, c: (d.signed(r, c), d.b.broadcast_to(d.signed(c),
-                                                                            (r, c))),
+    "broadcast_row_view": lambda d, r, c: (d.signed(r, c),
+                                           d.b.broadcast_to(d.signed(c), (r, c))),
     "broadcast_scalar_view": lambda d, r, c: (d.b.broadcast_to(d.signed(1), (r, c)),
                                               d.signed(r, c)),
     "transposed": lambda d, r, c: (_transposed(d, r, c), d.signed(r, c)),
-    "strided": lambda d, r, c: (d.b.getitem(d.signed(r, 2 * c), (slice(None), slice(0, None,
-                                                                                     2))),
-                                d.signed(r, c)),
+    "strided": lambda d, r, c: (_every_other_column(d, r, c), d.signed(r, c)),
     "both_0d": lambda d, r, c: (d.b.reshape(d.signed(1), ()), d.b.reshape(d.signed(1), ())),
 }
 BINARY_OPS = ["add", "sub", "mul", "div", "maximum", "minimum"]
@@ -226,8 +228,8 @@ def test_reduction(backend, dtype, op, case):
     b = backends.current()
     shape, axis, keepdims = REDUCTION_CASES[case]
     x, x_ref = both(lambda d: d.positive(*shape), b, dtype)
-    assert_agrees(b, getattr(b, op)(x, axis, keepdims), getattr(REFERENCE, op)(x_ref, axis,
-                                                                               keepdims), dtype)
+    got = getattr(b, op)(x, axis, keepdims)
+    assert_agrees(b, got, getattr(REFERENCE, op)(x_ref, axis, keepdims), dtype)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -376,7 +378,8 @@ OPTIMISER_CASES = {
 
 
 def _step_argument(name, step):
-    """SGD is told whether this is its first step; Adam and Adagrad count steps from 1."""
+    """SGD is told whether this is its first step, Adam and Adagrad count steps from 1,
+    RMSprop needs neither."""
     if name == "sgd_step_":
         return {"first_step": step == 1}
     if name == "rmsprop_step_":
@@ -414,16 +417,16 @@ def test_optimiser_update(backend, dtype, case, size):
 
 # ------------------------------------------------------------------------------ gradients
 GRADIENT_CASES = {
-    "tanh_sigmoid_square": (lambda x, w: (x.tanh() * x.sigmoid() + x * x).sum()),
-    "bias_broadcast": (lambda x, w: ((x + w) * x - w / 2.0).sum()),
-    "relu_where": (lambda x, w: (x.relu() * w + ag.where(x > 0, x * 2.0, x * x)).sum()),
-    "softmax": (lambda x, w: (x.softmax(-1) * w).sum()),
-    "log_softmax": (lambda x, w: (x.log_softmax(-1) * w).sum()),
-    "logsumexp": (lambda x, w: x.logsumexp(axis=1).sum() + (x * w).mean()),
-    "mean_var": (lambda x, w: x.var(axis=0).sum() + (x.mean(axis=1) * 3.0).sum()),
-    "max_min": (lambda x, w: x.max(axis=1).sum() + x.min(axis=0).sum() + x.max()),
-    "divide_exp_log": (lambda x, w: (x / (x * x + 1.0) + (x.exp() + 1.0).log() * w).sum()),
-    "maximum_minimum": (lambda x, w: (ag.maximum(x, w) - ag.minimum(x, w * 0.5)).sum()),
+    "tanh_sigmoid_square": lambda x, w: (x.tanh() * x.sigmoid() + x * x).sum(),
+    "bias_broadcast": lambda x, w: ((x + w) * x - w / 2.0).sum(),
+    "relu_where": lambda x, w: (x.relu() * w + ag.where(x > 0, x * 2.0, x * x)).sum(),
+    "softmax": lambda x, w: (x.softmax(-1) * w).sum(),
+    "log_softmax": lambda x, w: (x.log_softmax(-1) * w).sum(),
+    "logsumexp": lambda x, w: x.logsumexp(axis=1).sum() + (x * w).mean(),
+    "mean_var": lambda x, w: x.var(axis=0).sum() + (x.mean(axis=1) * 3.0).sum(),
+    "max_min": lambda x, w: x.max(axis=1).sum() + x.min(axis=0).sum() + x.max(),
+    "divide_exp_log": lambda x, w: (x / (x * x + 1.0) + (x.exp() + 1.0).log() * w).sum(),
+    "maximum_minimum": lambda x, w: (ag.maximum(x, w) - ag.minimum(x, w * 0.5)).sum(),
 }
 
 
@@ -448,13 +451,14 @@ def test_forward_and_gradients_match_numpy(backend, dtype, case, size):
     # The loss sums rows * cols terms of order one, so it agrees to that scale; each
     # gradient agrees to the scale of its largest entry.
     tol = TOLERANCE[dtype]
-    scales = (rows * cols, None, None)
-    for got, want, scale in zip(results[backend], results["numpy"], scales):
+    loss, *grads = results[backend]
+    want_loss, *want_grads = results["numpy"]
+    np.testing.assert_allclose(loss, want_loss, rtol=tol, atol=tol * rows * cols)
+    for got, want in zip(grads, want_grads):
         if want is None:
             assert got is None
             continue
-        scale = np.abs(want).max() if scale is None else scale
-        np.testing.assert_allclose(got, want, rtol=tol, atol=tol * max(1.0, scale))
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol * max(1.0, np.abs(want).max()))
 
 
 # ------------------------------------------------------------------------------ crossing

@@ -2,6 +2,7 @@
 of compiled kernels, its threads, and the thread pool that spreads NumPy loops over the cores.
 Its results are checked against the NumPy backend by the conformance suite."""
 
+import multiprocessing
 import os
 import shutil
 import subprocess
@@ -239,3 +240,23 @@ def test_chunk_pool_workers_follow_the_callers_numpy_error_state():
     with np.errstate(divide="raise"):
         with pytest.raises(FloatingPointError):
             pool.run(lambda chunk: np.log(chunk, out=chunk), data)
+
+
+def test_chunk_pool_starts_new_threads_in_a_forked_child():
+    pool = ChunkPool(2)
+    pool.run(lambda chunk: chunk.fill(1.0), np.zeros(64))
+    context = multiprocessing.get_context("fork")
+    result = context.Queue()
+
+    def child():
+        data = np.zeros(64)
+        pool.run(lambda chunk: chunk.fill(2.0), data)
+        result.put(float(data.sum()))
+
+    process = context.Process(target=child)
+    process.start()
+    process.join(timeout=60)
+    if process.is_alive():  # waiting on threads that the fork did not copy
+        process.kill()
+    assert process.exitcode == 0
+    assert result.get(timeout=1) == 128.0

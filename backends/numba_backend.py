@@ -34,31 +34,36 @@ from .numpy_backend import NumpyBackend
 from .thread_chunks import ChunkPool
 
 # The element counts from which each parallel path beats the NumPy backend. Measured on a
-# two-core machine by timing both on float32 arrays of 2**8 .. 2**22 elements (best of
-# repeated runs, on an otherwise idle machine) and taking the first power of two from which
-# the parallel path stays faster; float64 arrays, with twice the bytes per element, cross over
-# no later.
-ARITHMETIC_MIN_SIZE = 1 << 17
-"""add sub mul div maximum minimum: arrays of one shape or with a scalar cross over at 2**17,
-rows with a row vector (N, M) op (M,) at 2**16; one threshold keeps the check on small arrays
-to a single comparison."""
-SELECT_MIN_SIZE = 1 << 14
-"""where, relu, erf."""
-MASK_MIN_SIZE = 1 << 15
-"""The activation backward masks."""
-SUM_MIN_SIZE = 1 << 16
-"""sum, max and min over all, leading or trailing axes."""
+# two-core machine by timing both on float32 and float64 arrays of 2**8 .. 2**22 elements
+# (best of repeated runs, on an otherwise idle machine, with the passive OpenMP waiting set
+# above) and taking, for each path, the first power of two from which it stays faster in both
+# dtypes. Waking the sleeping OpenMP threads costs 10 to 30 microseconds per kernel, which is
+# what sets most of these.
+ARITHMETIC_MIN_SIZE = 1 << 22
+"""add sub mul div maximum minimum on arrays of one shape or with a scalar: NumPy's own
+loops for these are fast, so only arrays past the caches gain."""
+ROWS_MIN_SIZE = 1 << 18
+"""The same ops between rows and a row vector, (N, M) op (M,), where NumPy's broadcasting
+loop is slower."""
+ONE_PASS_MIN_SIZE = 1 << 18
+"""relu and the activation backward masks: one to three fast passes in NumPy."""
+SLOW_NUMPY_MIN_SIZE = 1 << 16
+"""where (NumPy's loop branches on the condition) and erf (a scalar loop either way)."""
+SUM_MIN_SIZE = 1 << 20
+"""sum, max and min over all or trailing axes (max and min: over narrow rows only)."""
+COLUMNS_MIN_SIZE = 1 << 22
+"""sum, max and min over leading axes, where NumPy's loop is already vectorised."""
 NARROW_ROW = 256
 """The widest rows whose max/min a kernel takes: measured against NumPy by row width, the
 kernel is faster up to 256 and slower from 512 (NumPy's SIMD max loop, which also wins on a
 whole array)."""
-SIGMOID_MIN_SIZE = 1 << 12
+SIGMOID_MIN_SIZE = 1 << 14
 """sigmoid: kernels around a NumPy exp, against NumPy's several passes."""
-SOFTMAX_MIN_SIZE = 1 << 16
+SOFTMAX_MIN_SIZE = 1 << 17
 """softmax, log_softmax, logsumexp along rows: kernels around a NumPy exp."""
-SGD_MIN_SIZE = 1 << 14
+SGD_MIN_SIZE = 1 << 17
 """The SGD update: one pass instead of up to six NumPy calls."""
-UPDATE_MIN_SIZE = 1 << 11
+UPDATE_MIN_SIZE = 1 << 16
 """The Adam, RMSprop and Adagrad updates: one pass instead of a dozen NumPy calls."""
 POOL_MIN_SIZE = 1 << 21
 """NumPy loops split over the thread pool (exp, log, tanh, ...): waking a thread costs tens
@@ -89,7 +94,7 @@ def _binary(op, ufunc):
     else NumPy's `ufunc`."""
 
     def primitive(self, a, b):
-        if getattr(a, "size", 0) < ARITHMETIC_MIN_SIZE > getattr(b, "size", 0):
+        if getattr(a, "size", 0) < ROWS_MIN_SIZE > getattr(b, "size", 0):
             return ufunc(a, b)
         out = _binary_kernel(op, a, b)
         return ufunc(a, b) if out is None else out
@@ -133,12 +138,13 @@ class NumbaBackend(NumpyBackend):
         return out
 
     def relu(self, a):
-        if getattr(a, "size", 0) < SELECT_MIN_SIZE or not _large_float(a, SELECT_MIN_SIZE):
+        if (getattr(a, "size", 0) < ONE_PASS_MIN_SIZE
+                or not _large_float(a, ONE_PASS_MIN_SIZE)):
             return super().relu(a)
         return _unary_kernel(kernels.relu, a)
 
     def erf(self, a):
-        if not _large_float(a, SELECT_MIN_SIZE):
+        if not _large_float(a, SLOW_NUMPY_MIN_SIZE):
             return super().erf(a)
         return _unary_kernel(kernels.erf, a)
 
@@ -151,7 +157,7 @@ class NumbaBackend(NumpyBackend):
     minimum = _binary(kernels.MINIMUM, numpy.minimum)
 
     def where(self, cond, a, b):
-        out = None if getattr(cond, "size", 0) < SELECT_MIN_SIZE else _where(cond, a, b)
+        out = None if getattr(cond, "size", 0) < SLOW_NUMPY_MIN_SIZE else _where(cond, a, b)
         return numpy.where(cond, a, b) if out is None else out
 
     # ---------------------------------------------------------------- reductions
@@ -212,17 +218,17 @@ class NumbaBackend(NumpyBackend):
 
     # ---------------------------------------------------------------- backward masks
     def relu_backward(self, grad, y):
-        if not _same_layout(MASK_MIN_SIZE, grad, y):
+        if not _same_layout(ONE_PASS_MIN_SIZE, grad, y):
             return super().relu_backward(grad, y)
         return _mask_kernel(kernels.relu_backward, grad, y)
 
     def tanh_backward(self, grad, y):
-        if not _same_layout(MASK_MIN_SIZE, grad, y):
+        if not _same_layout(ONE_PASS_MIN_SIZE, grad, y):
             return super().tanh_backward(grad, y)
         return _mask_kernel(kernels.tanh_backward, grad, y)
 
     def sigmoid_backward(self, grad, y):
-        if not _same_layout(MASK_MIN_SIZE, grad, y):
+        if not _same_layout(ONE_PASS_MIN_SIZE, grad, y):
             return super().sigmoid_backward(grad, y)
         return _mask_kernel(kernels.sigmoid_backward, grad, y)
 
@@ -356,10 +362,11 @@ def _mask_kernel(kernel, grad, y):
 
 def _binary_kernel(op, a, b):
     """a op b by a kernel when one side is a large float array and the other fits one of
-    the kernels' layouts; None otherwise."""
-    if _large_float(a, ARITHMETIC_MIN_SIZE):
+    the kernels' layouts; None otherwise. (Rows pay off from the fewest elements; the other
+    layouts check their own size.)"""
+    if _large_float(a, ROWS_MIN_SIZE):
         return _binary_with(op, a, b)
-    if _large_float(b, ARITHMETIC_MIN_SIZE):
+    if _large_float(b, ROWS_MIN_SIZE):
         return _binary_with(_SWAPPED[op], b, a)
     return None
 
@@ -368,11 +375,12 @@ def _binary_with(op, full, other):
     """full op other, where `full` has the result's shape and layout."""
     kind = type(other)
     if kind in _PYTHON_SCALARS:
-        # A Python scalar takes the array's dtype, as in NumPy.
-        return _scalar_kernel(op, full, full.dtype.type(other))
+        return _scalar_kernel(op, full, other)
     if kind is not numpy.ndarray or other.dtype != full.dtype:
         return None
     if other.shape == full.shape and other.flags.c_contiguous:
+        if full.size < ARITHMETIC_MIN_SIZE:
+            return None
         out = numpy.empty_like(full)
         kernels.binary_flat(op, full.reshape(-1), other.reshape(-1), out.reshape(-1))
         return out
@@ -390,8 +398,11 @@ def _binary_with(op, full, other):
 
 
 def _scalar_kernel(op, full, scalar):
+    if full.size < ARITHMETIC_MIN_SIZE:
+        return None
     out = numpy.empty_like(full)
-    kernels.binary_scalar(op, full.reshape(-1), scalar, out.reshape(-1))
+    # A Python scalar takes the array's dtype, as in NumPy.
+    kernels.binary_scalar(op, full.reshape(-1), full.dtype.type(scalar), out.reshape(-1))
     return out
 
 
@@ -400,7 +411,7 @@ def _where(cond, a, b):
     and `b` are arrays of its shape, one float dtype and layout, or one of them a Python
     scalar; None otherwise."""
     if not (type(cond) is numpy.ndarray and cond.dtype == numpy.bool_
-            and cond.size >= SELECT_MIN_SIZE and cond.flags.c_contiguous):
+            and cond.size >= SLOW_NUMPY_MIN_SIZE and cond.flags.c_contiguous):
         return None
     a_scalar = type(a) in _PYTHON_SCALARS
     b_scalar = type(b) in _PYTHON_SCALARS
@@ -408,7 +419,7 @@ def _where(cond, a, b):
         return None
     full = b if a_scalar else a
     other = None if a_scalar or b_scalar else b
-    if not _same_layout(SELECT_MIN_SIZE, full, other) or full.shape != cond.shape:
+    if not _same_layout(SLOW_NUMPY_MIN_SIZE, full, other) or full.shape != cond.shape:
         return None
     out = numpy.empty_like(full)
     if other is not None:
@@ -438,6 +449,8 @@ def _reduce(op, a, axis, keepdims):
         value = a.dtype.type(kernels.sum_all(a.reshape(-1), blocks))
         return numpy.full((1,) * a.ndim, value) if keepdims else value
     if axes == tuple(range(n)):
+        if a.size < COLUMNS_MIN_SIZE:
+            return None
         kept = a.shape[n:]
         out = numpy.empty(kept, a.dtype)
         rows = a.size // out.size

@@ -49,33 +49,40 @@ def kernel_calls(monkeypatch):
     return calls
 
 
+COLS = 64
+
+
 def _large(*shape, dtype="float32"):
     n = int(np.prod(shape))
     return (np.arange(n, dtype=dtype) % 7 + 1).reshape(shape)
 
 
-ROWS, COLS = 2048, 64  # 2**17 elements: above every kernel's threshold
+def _at(threshold, dtype="float32"):
+    """An array of COLS columns and just enough rows to reach the named size threshold."""
+    return _large(getattr(numba_backend, threshold) // COLS, COLS, dtype=dtype)
 
 
 @pytest.mark.parametrize("call,expected", [
-    (lambda b: b.add(_large(ROWS, COLS), _large(ROWS, COLS)), ["binary_flat"]),
-    (lambda b: b.mul(_large(ROWS, COLS), 0.5), ["binary_scalar"]),
-    (lambda b: b.sub(2, _large(ROWS, COLS)), ["binary_scalar"]),
-    (lambda b: b.add(_large(ROWS, COLS), _large(COLS)), ["binary_rows"]),
-    (lambda b: b.div(_large(1, COLS), _large(ROWS, COLS)), ["binary_rows"]),
-    (lambda b: b.mul(np.broadcast_to(np.float32(3), (ROWS, COLS)), _large(ROWS, COLS)),
-     ["binary_scalar"]),
-    (lambda b: b.add(_large(ROWS, COLS), np.broadcast_to(_large(COLS), (ROWS, COLS))),
-     ["binary_rows"]),
-    (lambda b: b.where(_large(ROWS, COLS) > 3, _large(ROWS, COLS), 0.0), ["where_scalar"]),
-    (lambda b: b.sum(_large(ROWS, COLS)), ["sum_all"]),
-    (lambda b: b.sum(_large(ROWS, COLS), (0,), True), ["reduce_columns"]),
-    (lambda b: b.max(_large(ROWS, COLS), 1), ["reduce_rows"]),
-    (lambda b: b.relu(_large(ROWS, COLS, dtype="float64")), ["relu"]),
-    (lambda b: b.tanh_backward(_large(ROWS, COLS), _large(ROWS, COLS)), ["tanh_backward"]),
-], ids=["same_shape", "scalar", "scalar_left", "row", "row_left", "broadcast_scalar_view",
-        "broadcast_row_view", "where_scalar", "sum_all", "sum_first_axis", "max_last_axis",
-        "relu_float64", "tanh_backward"])
+    (lambda b: b.add(_at("ARITHMETIC_MIN_SIZE"), _at("ARITHMETIC_MIN_SIZE")), ["binary_flat"]),
+    (lambda b: b.mul(_at("ARITHMETIC_MIN_SIZE"), 0.5), ["binary_scalar"]),
+    (lambda b: b.sub(2, _at("ARITHMETIC_MIN_SIZE")), ["binary_scalar"]),
+    (lambda b: b.mul(np.broadcast_to(np.float32(3), (numba_backend.ARITHMETIC_MIN_SIZE,)),
+                     _at("ARITHMETIC_MIN_SIZE").reshape(-1)), ["binary_scalar"]),
+    (lambda b: b.add(_at("ROWS_MIN_SIZE"), _large(COLS)), ["binary_rows"]),
+    (lambda b: b.div(_large(1, COLS), _at("ROWS_MIN_SIZE")), ["binary_rows"]),
+    (lambda b: b.add(_at("ROWS_MIN_SIZE"),
+                     np.broadcast_to(_large(COLS), _at("ROWS_MIN_SIZE").shape)), ["binary_rows"]),
+    (lambda b: b.where(_at("SLOW_NUMPY_MIN_SIZE") > 3, _at("SLOW_NUMPY_MIN_SIZE"), 0.0),
+     ["where_scalar"]),
+    (lambda b: b.relu(_at("ONE_PASS_MIN_SIZE", dtype="float64")), ["relu"]),
+    (lambda b: b.tanh_backward(_at("ONE_PASS_MIN_SIZE"), _at("ONE_PASS_MIN_SIZE")),
+     ["tanh_backward"]),
+    (lambda b: b.sum(_at("SUM_MIN_SIZE")), ["sum_all"]),
+    (lambda b: b.sum(_at("COLUMNS_MIN_SIZE"), (0,), True), ["reduce_columns"]),
+    (lambda b: b.max(_at("SUM_MIN_SIZE"), 1), ["reduce_rows"]),
+], ids=["same_shape", "scalar", "scalar_left", "broadcast_scalar_view", "row", "row_left",
+        "broadcast_row_view", "where_scalar", "relu_float64", "tanh_backward", "sum_all",
+        "sum_first_axis", "max_last_axis"])
 def test_large_float_arrays_reach_their_kernel(numba, kernel_calls, call, expected):
     call(numba)
     assert kernel_calls == expected
@@ -83,16 +90,19 @@ def test_large_float_arrays_reach_their_kernel(numba, kernel_calls, call, expect
 
 @pytest.mark.parametrize("call", [
     lambda b: b.add(_large(3, 4), _large(3, 4)),
-    lambda b: b.add(_large(ROWS, COLS).T, _large(COLS, ROWS)),
-    lambda b: b.add(_large(ROWS, COLS), _large(ROWS, 1)),
-    lambda b: b.add(_large(ROWS, COLS, dtype="int64"), 1),
-    lambda b: b.mul(_large(ROWS, COLS), _large(ROWS, COLS, dtype="float64")),
-    lambda b: b.mul(_large(ROWS, COLS), np.float64(2.0)),
-    lambda b: b.sum(_large(8, ROWS, COLS), 1),
-    lambda b: b.max(_large(ROWS, COLS)),
-    lambda b: b.max(_large(ROWS // 16, COLS * 16), 1),
-], ids=["small", "non_contiguous", "column_broadcast", "int64", "mixed_dtypes",
-        "numpy_float64_scalar", "middle_axis", "max_all", "max_wide_rows"])
+    lambda b: b.add(_at("ROWS_MIN_SIZE"), _at("ROWS_MIN_SIZE")),
+    lambda b: b.add(_at("ARITHMETIC_MIN_SIZE").T, _at("ARITHMETIC_MIN_SIZE").T.copy()),
+    lambda b: b.add(_at("ROWS_MIN_SIZE"), _large(numba_backend.ROWS_MIN_SIZE // COLS, 1)),
+    lambda b: b.add(_at("ARITHMETIC_MIN_SIZE", dtype="int64"), 1),
+    lambda b: b.mul(_at("ARITHMETIC_MIN_SIZE"), _at("ARITHMETIC_MIN_SIZE", dtype="float64")),
+    lambda b: b.mul(_at("ARITHMETIC_MIN_SIZE"), np.float64(2.0)),
+    lambda b: b.sum(_at("SUM_MIN_SIZE").reshape(8, -1, COLS), 1),
+    lambda b: b.sum(_at("SUM_MIN_SIZE"), 0),
+    lambda b: b.max(_at("SUM_MIN_SIZE")),
+    lambda b: b.max(_at("SUM_MIN_SIZE").reshape(-1, 1024), 1),
+], ids=["small", "same_shape_below_its_threshold", "non_contiguous", "column_broadcast",
+        "int64", "mixed_dtypes", "numpy_float64_scalar", "middle_axis",
+        "columns_below_their_threshold", "max_all", "max_wide_rows"])
 def test_other_cases_stay_on_numpy(numba, kernel_calls, call):
     reference = backends.get("numpy")
     assert np.array_equal(call(numba), call(reference))
@@ -100,14 +110,15 @@ def test_other_cases_stay_on_numpy(numba, kernel_calls, call):
 
 
 def test_conformance_sizes_straddle_the_thresholds():
-    """The conformance suite's LARGE arrays must reach every kernel (and its HUGE ones the
-    thread pool) while its SMALL ones stay on NumPy, or it would test one side only."""
+    """The conformance suite's SMALL arrays must stay on NumPy, its LARGE ones reach every
+    kernel but the plain arithmetic, the column sums and the thread pool, and its HUGE ones
+    those too, or it would test one side of a threshold only."""
     small, large, huge = (rows * cols for rows, cols in (
         conformance.SMALL, conformance.LARGE, conformance.HUGE))
     thresholds = {name: value for name, value in vars(numba_backend).items()
                   if name.endswith("_MIN_SIZE")}
-    pool = thresholds.pop("POOL_MIN_SIZE")
-    assert small < pool <= huge
+    for name in ("ARITHMETIC_MIN_SIZE", "COLUMNS_MIN_SIZE", "POOL_MIN_SIZE"):
+        assert large < thresholds.pop(name) <= huge, name
     for name, threshold in thresholds.items():
         assert small < threshold <= large, name
     wide_rows = conformance.REDUCTION_CASES["wide_rows"][0][1]
@@ -156,8 +167,8 @@ def test_a_read_only_installation_caches_kernels_in_the_user_cache(tmp_path):
         import backends
         from backends import numba_backend
         b = backends.get("numba")
-        x = np.ones(numba_backend.ARITHMETIC_MIN_SIZE, dtype="float64")
-        assert (b.add(x, x) == 2).all()
+        x = np.ones(numba_backend.ROWS_MIN_SIZE, dtype="float64").reshape(-1, 64)
+        assert (b.add(x, x[0]) == 2).all()
         print(backends.numba_backend.__file__)
     """, cwd=tmp_path, PYTHONPATH=str(install), XDG_CACHE_HOME=str(tmp_path / "cache"),
         NUMBA_CACHE_DIR="")
@@ -165,7 +176,7 @@ def test_a_read_only_installation_caches_kernels_in_the_user_cache(tmp_path):
     assert result.stdout.startswith(str(install))
     cached = [name for _, _, names in os.walk(tmp_path / "cache" / "pluggrad" / "numba")
               for name in names]
-    assert any(name.startswith("numba_kernels.binary_flat") for name in cached), cached
+    assert any(name.startswith("numba_kernels.binary_rows") for name in cached), cached
 
 
 def test_importing_with_the_numba_backend_compiles_nothing():

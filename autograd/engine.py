@@ -1,36 +1,17 @@
 """Reverse-mode differentiation: walk the graph from the outputs back to the leaves.
 
 The walk is iterative (any depth works). Each node's incoming gradients are summed on the node
-itself, and a node runs once every node that feeds it a gradient has run, so its gradient
-is complete when it does. This loop runs once per op of every backward pass, so it keeps its
+itself. Nodes run in the reverse of the order they were made: every node that can feed a node
+a gradient was made after it, so its gradient is complete when it runs, and no pass over the
+graph is needed first. This loop runs once per op of every backward pass, so it keeps its
 bookkeeping on the nodes' slots rather than in dictionaries.
 """
 
+from heapq import heappop, heappush
+
 from . import grad_mode
+from .function import _FREED
 from .tensor import Tensor
-
-
-def _collect(root_nodes):
-    """Every node reachable from the roots, each counting the edges that come into it."""
-    visit = object()
-    for node in root_nodes:
-        node._visit = visit
-        node._pending = 0
-    nodes = list(root_nodes)
-    stack = list(root_nodes)
-    while stack:
-        for inp in stack.pop().inputs:
-            if isinstance(inp, Tensor):
-                parent = inp.grad_fn
-                if parent is not None:
-                    if parent._visit is visit:
-                        parent._pending += 1
-                    else:
-                        parent._visit = visit
-                        parent._pending = 1
-                        nodes.append(parent)
-                        stack.append(parent)
-    return nodes
 
 
 def _run_hooks(hooks, grad):
@@ -55,49 +36,30 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
             if t.grad_fn is not None:
                 captured_outputs.setdefault(t.grad_fn, []).append(t)
     with grad_mode.set_grad_enabled(create_graph):
-        root_nodes = []
+        queue = []  # a heap of (-sequence number, node): the newest node comes out first
         for root, grad in zip(roots, root_grads):
             node = root.grad_fn
             if node is None:
-                _add_leaf_grad(leaf_grads, root, grad, owned=False)
+                _add_leaf_grad(leaf_grads, root, grad)
             else:
-                _add_node_grad(node, root._output_index, grad)
-                if node not in root_nodes:
-                    root_nodes.append(node)
-        nodes = _collect(root_nodes)
-        ready = [node for node in root_nodes if node._pending == 0]
+                _add_node_grad(node, root._output_index, grad, queue)
         try:
-            while ready:
-                node = ready.pop()
-                grads = node._grads
-                node._grads = None
-                if grads is None:  # every path into this node carried no gradient
-                    grads = [None] * node._n_outputs
-                if node._hooks:
-                    for index, hooks in node._hooks.items():
-                        if grads[index] is not None:
-                            grads[index] = _run_hooks(hooks, grads[index])
-                if captured_outputs:
-                    for tensor in captured_outputs.get(node, ()):
-                        captured[id(tensor)] = grads[tensor._output_index]
-                _propagate(node, grads, leaf_grads, ready)
-                if not retain_graph:
-                    node._free()
+            _run_nodes(queue, leaf_grads, retain_graph, captured_outputs, captured)
         finally:
-            for node in nodes:
+            for _, node in queue:  # left by an error: drop the gradients they hold
                 node._grads = None
-                node._visit = None
 
-        for tensor, grad, owned in leaf_grads.values():
+        shared = _shared_grads(leaf_grads, root_grads)
+        for tensor, grad, _ in leaf_grads.values():
             if tensor._hooks:
                 grad = _run_hooks(tensor._hooks, grad)
-                owned = False
+                shared.add(id(grad))  # a hook may keep what it returns
             if capture is not None:
                 captured[id(tensor)] = grad
             elif tensor.grad is None:
                 # A gradient also held elsewhere is copied, so that changing one `.grad` in
                 # place (clipping, say) never changes another.
-                tensor.grad = grad if owned or create_graph else Tensor(
+                tensor.grad = grad if id(grad) not in shared or create_graph else Tensor(
                     tensor.backend.copy(grad.data), tensor.backend)
             else:
                 tensor.grad = tensor.grad + grad
@@ -106,64 +68,87 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
     return None
 
 
-def _propagate(node, grads, leaf_grads, ready):
-    """Call the node's backward, hand each input its gradient, and queue each parent node
-    whose last pending gradient this was."""
-    inputs = node.inputs
-    if len(grads) == 1:
-        has_grad = grads[0] is not None
-    else:
-        has_grad = any(g is not None for g in grads)
-        if has_grad:
-            grads = [g if g is not None else _zeros_for(node, i) for i, g in enumerate(grads)]
-    if has_grad:
-        input_grads = node.fn.backward(node, *grads)
-        if type(input_grads) is not tuple:
+def _run_nodes(queue, leaf_grads, retain_graph, captured_outputs, captured):
+    """Run each queued node's backward and hand each input its gradient: a leaf's is summed
+    in `leaf_grads`, a parent node's on the node, which joins the queue with its first one.
+
+    This loop runs once per op of every backward pass, so the common case (one output, one
+    gradient) takes no helper calls."""
+    while queue:
+        node = heappop(queue)[1]
+        grads = node._grads
+        node._grads = None
+        if node._hooks or captured_outputs:
+            grads = _observe(node, grads, captured_outputs, captured)
+        if node._n_outputs == 1:
+            input_grads = None if grads is None else node.fn.backward(node, grads[0])
+        else:
+            input_grads = _multi_output_backward(node, grads)
+        if not retain_graph and node._saved is not None:
+            node._saved = _FREED
+        inputs = node.inputs
+        if input_grads is None:
+            input_grads = (None,) * len(inputs)
+        elif type(input_grads) is not tuple:
             input_grads = (input_grads,)
         if len(input_grads) != len(inputs):
             raise RuntimeError(
                 f"{node.name()}: backward returned {len(input_grads)} gradient(s) for "
                 f"{len(inputs)} forward argument(s); return one per argument (None for "
                 f"those without a gradient)")
-    else:
-        input_grads = (None,) * len(inputs)
-    for inp, grad in zip(inputs, input_grads):
-        if grad is None:
-            if isinstance(inp, Tensor) and inp.grad_fn is not None:
-                _release(inp.grad_fn, ready)
-            continue
-        if not isinstance(inp, Tensor) or not inp.requires_grad:
-            continue
-        if not isinstance(grad, Tensor):
-            raise TypeError(f"{node.name()}: backward must return Tensors or None, got "
-                            f"{type(grad).__name__}")
-        data, expected = grad.data, inp.data
-        if data.shape != expected.shape:
-            grad = _fit_to_input(node, grad, inp)
-        if data.dtype is not expected.dtype and data.dtype != expected.dtype:
-            grad = grad.astype(inp.dtype)
-        parent = inp.grad_fn
-        if parent is None:
-            passed_on = (any(grad is g for g in grads)
-                         or sum(g is grad for g in input_grads) > 1)
-            _add_leaf_grad(leaf_grads, inp, grad, owned=not passed_on)
-            continue
-        grads_in = parent._grads
-        if grads_in is None:
-            grads_in = parent._grads = [None] * parent._n_outputs
-        index = inp._output_index
-        previous = grads_in[index]
-        grads_in[index] = grad if previous is None else previous + grad
-        parent._pending -= 1
-        if parent._pending == 0:
-            ready.append(parent)
+        for inp, grad in zip(inputs, input_grads):
+            if grad is None or not isinstance(inp, Tensor) or not inp.requires_grad:
+                continue
+            if not isinstance(grad, Tensor):
+                raise TypeError(f"{node.name()}: backward must return Tensors or None, got "
+                                f"{type(grad).__name__}")
+            data, expected = grad.data, inp.data
+            if data.shape != expected.shape:
+                grad = _fit_to_input(node, grad, inp)
+            if data.dtype is not expected.dtype and data.dtype != expected.dtype:
+                grad = grad.astype(inp.dtype)
+            parent = inp.grad_fn
+            if parent is None:
+                _add_leaf_grad(leaf_grads, inp, grad)
+                continue
+            if parent._grads is None and parent._n_outputs == 1:
+                parent._grads = [grad]
+                heappush(queue, (-parent._sequence, parent))
+            else:
+                _add_node_grad(parent, inp._output_index, grad, queue)
 
 
-def _release(parent, ready):
-    """One of the edges into `parent` has been handled (without a gradient)."""
-    parent._pending -= 1
-    if parent._pending == 0:
-        ready.append(parent)
+def _observe(node, grads, captured_outputs, captured):
+    """Run the hooks of the node's outputs on their gradients, and note the gradients of
+    outputs that `autograd.grad` asked for."""
+    if node._hooks and grads is not None:
+        grads = list(grads)
+        for index, hooks in node._hooks.items():
+            if grads[index] is not None:
+                grads[index] = _run_hooks(hooks, grads[index])
+    for tensor in captured_outputs.get(node, ()):
+        captured[id(tensor)] = None if grads is None else grads[tensor._output_index]
+    return grads
+
+
+def _multi_output_backward(node, grads):
+    """Backward of a node with several outputs: an output that got no gradient gets zeros."""
+    if grads is None or all(g is None for g in grads):
+        return None
+    grads = [g if g is not None else _zeros_for(node, i) for i, g in enumerate(grads)]
+    return node.fn.backward(node, *grads)
+
+
+def _shared_grads(leaf_grads, root_grads):
+    """The ids of the gradients that another holder has too: a root gradient the caller
+    passed in, or one Tensor handed on unchanged to several leaves (by `+`, say)."""
+    shared = {id(grad) for grad in root_grads}
+    seen = set()
+    for _, grad, _ in leaf_grads.values():
+        if id(grad) in seen:
+            shared.add(id(grad))
+        seen.add(id(grad))
+    return shared
 
 
 def _fit_to_input(node, grad, inp):
@@ -185,18 +170,24 @@ def _zeros_for(node, index):
     return Tensor(tensor.backend.zeros_like(tensor.data), tensor.backend)
 
 
-def _add_node_grad(node, index, grad):
+def _add_node_grad(node, index, grad, queue):
     grads = node._grads
     if grads is None:
         grads = node._grads = [None] * node._n_outputs
+        heappush(queue, (-node._sequence, node))
     previous = grads[index]
     grads[index] = grad if previous is None else previous + grad
 
 
-def _add_leaf_grad(leaf_grads, tensor, grad, owned):
-    """Sum a leaf's gradients; `owned` says whether no other tensor holds the same array."""
+def _add_leaf_grad(leaf_grads, tensor, grad):
+    """Sum a leaf's gradients. The second makes a new sum, which only this backward holds,
+    so later ones are added into it in place, unless the sum must stay differentiable or is
+    0-d (a backend may hold a 0-d result as an immutable scalar)."""
     entry = leaf_grads.get(id(tensor))
     if entry is None:
-        leaf_grads[id(tensor)] = (tensor, grad, owned)
+        leaf_grads[id(tensor)] = [tensor, grad, False]
+    elif entry[2]:
+        tensor.backend.add_into(entry[1].data, grad.data)
     else:
-        leaf_grads[id(tensor)] = (tensor, entry[1] + grad, True)
+        entry[1] = entry[1] + grad
+        entry[2] = not grad_mode._state.enabled and len(grad.data.shape) > 0

@@ -3,6 +3,7 @@
 
 import backends
 
+from .ops.composite import CrossEntropy
 from .ops.elementwise import Maximum, Minimum
 from .ops.elementwise import where as _where
 from .ops.linalg import linear as _linear
@@ -108,6 +109,13 @@ def linear(x, weight, bias=None):
     """x @ weight.T + bias (weight of shape (out_features, in_features)) as one op."""
     _common_backend("linear", (x, weight, bias))
     return _linear(_tensor(x), _tensor(weight), None if bias is None else _tensor(bias))
+
+
+def class_cross_entropy(logits, labels, axis, label_smoothing=0.0, reduction="mean"):
+    """Cross-entropy of `logits` against integer class indices `labels` (the logits' shape
+    without `axis`), as one op: `nn.functional.cross_entropy` checks the arguments and calls
+    this. `reduction` is "mean", "sum" or "none"."""
+    return CrossEntropy.apply(logits, labels, axis, label_smoothing, reduction)
 
 
 def _pair(op, a, b):

@@ -4,7 +4,6 @@ NumPy (`xp = numpy`) and CuPy (`xp = cupy`) share this code, so every CPU test r
 the logic the GPU backend uses; a subclass adds only what its library does differently.
 """
 
-import functools
 import math
 
 import numpy
@@ -305,20 +304,3 @@ class ArrayNamespaceBackend(Backend):
         shifted -= xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
         return shifted
 
-
-def numpy_erf(a):
-    """erf through a lazily compiled, disk-cached Numba ufunc: NumPy itself has no erf."""
-    return _erf_ufunc()(a)
-
-
-@functools.cache
-def _erf_ufunc():
-    import math
-
-    import numba
-
-    @numba.vectorize(["float32(float32)", "float64(float64)"], cache=True)
-    def erf(x):
-        return math.erf(x)
-
-    return erf

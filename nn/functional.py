@@ -167,16 +167,23 @@ def _class_axis(op, input):
     return 0 if input.ndim == 1 else 1
 
 
-def _one_hot(op, input, target, axis):
-    """Class indices `target` as a one-hot tensor shaped like `input` (classes on `axis`)."""
+def _check_class_index_shape(op, input, target, axis):
+    """Class indices `target` must have `input`'s shape without the class axis."""
     expected = tuple(input.shape[:axis]) + tuple(input.shape[axis + 1:])
     if tuple(target.shape) != expected:
         raise ValueError(f"{op}: class-index target must have shape {expected} for input of "
                          f"shape {tuple(input.shape)}, got {tuple(target.shape)}")
+
+
+def _one_hot(op, input, target, axis):
+    """Class indices `target` as a one-hot tensor shaped like `input` (classes on `axis`)."""
+    _check_class_index_shape(op, input, target, axis)
     classes = input.shape[axis]
-    if target.size and (target.min().item() < 0 or target.max().item() >= classes):
-        raise ValueError(f"{op}: class indices must be in [0, {classes - 1}], got values in "
-                         f"[{target.min().item()}, {target.max().item()}]")
+    if target.size:
+        low, high = target.min().item(), target.max().item()
+        if low < 0 or high >= classes:
+            raise ValueError(f"{op}: class indices must be in [0, {classes - 1}], got values "
+                             f"in [{low}, {high}]")
     class_shape = [1] * input.ndim
     class_shape[axis] = classes
     labels = ag.arange(classes, backend=input.backend).reshape(class_shape)
@@ -213,14 +220,15 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):
     _check_probability("cross_entropy", "label_smoothing", label_smoothing)
     target = _as_target("cross_entropy", input, target)
     axis = _class_axis("cross_entropy", input)
-    log_probs = input.log_softmax(axis)
-    if target.dtype.is_floating:
-        target = _target_like("cross_entropy", input, target)
-    else:
-        target = _one_hot("cross_entropy", input, target, axis)
+    if not target.dtype.is_floating:
+        _check_choice("cross_entropy", "reduction", reduction, _REDUCTIONS)
+        _check_class_index_shape("cross_entropy", input, target, axis)
+        return ag.functions.class_cross_entropy(input, target, axis, label_smoothing,
+                                                reduction)
+    target = _target_like("cross_entropy", input, target)
     if label_smoothing:
         target = target * (1.0 - label_smoothing) + label_smoothing / input.shape[axis]
-    loss = -(log_probs * target).sum(axis)
+    loss = -(input.log_softmax(axis) * target).sum(axis)
     return _reduce("cross_entropy", loss, reduction)
 
 

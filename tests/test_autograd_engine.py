@@ -54,6 +54,49 @@ def test_diamond_graph_sums_both_paths(backend):
     np.testing.assert_allclose(x.grad.numpy(), (2 * t + np.exp(t)) * (1 - t ** 2))
 
 
+def test_node_made_early_waits_for_every_later_consumer(backend):
+    # `a` is made first and reaches the loss through three paths of different lengths; its
+    # backward must run once, with the sum of all three.
+    x = f64([0.3, -0.7])
+    a = x.sin()
+    b = a * 2.0
+    c = (b * a).exp()
+    y = (a + b.tanh() + c).sum()
+    y.backward()
+    v = np.array([0.3, -0.7])
+    s = np.sin(v)
+    dy_da = 1 + 2 * (1 - np.tanh(2 * s) ** 2) + np.exp(2 * s * s) * 4 * s
+    np.testing.assert_allclose(x.grad.numpy(), dy_da * np.cos(v))
+
+
+def test_leaf_used_many_times_sums_every_use(backend):
+    # The sum of a leaf's gradients is kept in place from the third use on; the result
+    # must hold every use, and share memory with none of the gradients summed.
+    x, w = f64([1.0, -2.0]), f64([0.5, 0.25])
+    h = x
+    for _ in range(5):
+        h = h * w + w
+    upstream = ag.tensor(np.array([1.0, 1.0]))
+    h.backward(upstream)
+    wv, hv, dh_dw = np.array([0.5, 0.25]), np.array([1.0, -2.0]), np.zeros(2)
+    for _ in range(5):  # h' = h w + w, so dh'/dw = (dh/dw) w + h + 1
+        dh_dw, hv = dh_dw * wv + hv + 1, hv * wv + wv
+    np.testing.assert_allclose(w.grad.numpy(), dh_dw)
+    np.testing.assert_allclose(x.grad.numpy(), wv ** 5)
+    np.testing.assert_allclose(upstream.numpy(), [1.0, 1.0])
+
+
+def test_leaf_sums_stay_differentiable_with_create_graph(backend):
+    w = f64([0.5, 2.0])
+    h = w
+    for _ in range(3):
+        h = h * w
+    (g,) = ag.grad(h.sum(), [w], create_graph=True)
+    g.sum().backward()
+    np.testing.assert_allclose(g.numpy(), 4 * np.array([0.5, 2.0]) ** 3)
+    np.testing.assert_allclose(w.grad.numpy(), 12 * np.array([0.5, 2.0]) ** 2)
+
+
 def test_second_backward_through_freed_graph_says_retain_graph(backend):
     x = f64([1.0, 2.0])
     y = (x * x).sum()

@@ -156,3 +156,28 @@ def test_only_builtin_ops_can_be_saved(tmp_path):
     with pytest.raises(ValueError, match="'Cube', which is not one of autograd's built-in"):
         traced.save(tmp_path / "cube.safetensors")
     assert not (tmp_path / "cube.safetensors").exists()
+
+
+def test_a_classifier_loss_saves_and_trains_after_loading(tmp_path, backend):
+    import nn
+
+    rng = np.random.default_rng(1)
+    x = ag.tensor(rng.normal(size=(6, 4)).astype(np.float32))
+    labels = ag.tensor(np.array([0, 2, 1, 2, 0, 1]))
+    weight = ag.tensor(rng.normal(size=(3, 4)).astype(np.float32), requires_grad=True)
+
+    def loss(x, labels):
+        return nn.functional.cross_entropy(x @ weight.T, labels, label_smoothing=0.1)
+
+    path = tmp_path / "loss.safetensors"
+    jit.trace(loss, x, labels).save(path)
+    loaded = jit.load(path)
+    expected = loss(x, labels)
+    expected.backward()
+    expected_grad = weight.grad.numpy()
+    weight.grad = None
+    result = loaded(x, labels)
+    np.testing.assert_allclose(result.numpy(), expected.numpy(), rtol=1e-6)
+    result.backward()
+    (trained,) = [p for p in loaded.parameters if p.grad is not None]
+    np.testing.assert_allclose(trained.grad.numpy(), expected_grad, rtol=1e-5)

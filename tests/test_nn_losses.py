@@ -157,6 +157,8 @@ def test_cross_entropy_checks_class_indices(backend):
     logits = ag.zeros(3, 4)
     with pytest.raises(ValueError, match=r"\[0, 3\]"):
         F.cross_entropy(logits, ag.tensor([0, 4, 1]))
+    with pytest.raises(ValueError, match=r"\[0, 3\], got values in \[-1, 2\]"):
+        F.cross_entropy(logits, ag.tensor([2, -1, 1]))
     with pytest.raises(ValueError, match=r"shape \(3,\)"):
         F.cross_entropy(logits, ag.tensor([0, 1]))
     with pytest.raises(TypeError, match="int64"):
@@ -171,6 +173,33 @@ def test_cross_entropy_over_extra_axes_matches_per_position(backend):
     moved = np.moveaxis(logits, 1, -1).reshape(-1, 3)
     expected = -np.log(_softmax(moved))[np.arange(10), labels.reshape(-1)].reshape(2, 5)
     np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-12)
+
+
+def test_cross_entropy_over_extra_axes_gradient_is_softmax_minus_one_hot(backend):
+    logits = RNG.normal(size=(2, 3, 5))
+    labels = RNG.integers(0, 3, size=(2, 5))
+    x = ag.tensor(logits, requires_grad=True)
+    F.cross_entropy(x, ag.tensor(labels), reduction="sum").backward()
+    moved = _softmax(np.moveaxis(logits, 1, -1).reshape(-1, 3))
+    expected = moved - _one_hot(labels.reshape(-1), 3)
+    np.testing.assert_allclose(x.grad.numpy(),
+                               np.moveaxis(expected.reshape(2, 5, 3), -1, 1), rtol=1e-10,
+                               atol=1e-12)
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.3])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_with_class_indices_has_second_derivatives(backend, reduction,
+                                                                 label_smoothing):
+    # Gradient penalties differentiate the loss's gradient again.
+    labels = ag.tensor(RNG.integers(0, C, size=N))
+    logits = ag.tensor(RNG.normal(size=(N, C)), dtype="float64", requires_grad=True)
+
+    def loss(x):
+        return F.cross_entropy(x, labels, reduction, label_smoothing)
+
+    assert ag.gradcheck(loss, [logits])
+    assert ag.gradgradcheck(loss, [logits])
 
 
 def test_unknown_reduction_is_refused():

@@ -237,6 +237,24 @@ def test_linear_shapes_init_and_forward(backend):
     assert bare.bias is None and [n for n, _ in bare.named_parameters()] == ["weight"]
 
 
+@pytest.mark.parametrize("dtypes", [("float32", "float32", "float64"),
+                                    ("float32", "float64", "float32"),
+                                    ("float64", "float64", "float64")])
+def test_linear_with_bias_matches_numpy_across_dtypes(backend, dtypes):
+    # The bias goes into the product in place when the dtypes agree, and promotes otherwise.
+    rng = np.random.default_rng(3)
+    x, w, b = (rng.normal(size=shape).astype(dtype)
+               for shape, dtype in zip([(2, 5, 4), (3, 4), (3,)], dtypes))
+    inputs = [ag.tensor(a, requires_grad=True) for a in (x, w, b)]
+    out = F.linear(*inputs)
+    expected = x @ w.T + b
+    assert out.dtype == str(expected.dtype)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-6)
+    out.sum().backward()
+    np.testing.assert_allclose(inputs[2].grad.numpy(), np.full(3, 10.0), rtol=1e-6)
+    np.testing.assert_array_equal(inputs[2].numpy(), b)  # the bias itself is untouched
+
+
 def test_linear_init_follows_the_seed():
     first = _mlp(3).state_dict()
     second = _mlp(3).state_dict()

@@ -1,8 +1,12 @@
-"""Ops whose forward is one fused backend kernel: softmax, log_softmax, logsumexp.
+"""Ops whose forward is one fused backend kernel, or a few backend calls: softmax,
+log_softmax, logsumexp, and cross-entropy against class indices.
 
 Each is computed stably (shifted by the maximum), so logits of any size give finite results.
 """
 
+import math
+
+from .. import grad_mode
 from ..function import Function
 from .reduce import _reduced_axis_arg, kept_shape, normalize_axes
 
@@ -48,6 +52,58 @@ class LogSumExp(Function):
         a, out = ctx.saved_tensors
         kept = kept_shape(a.shape, ctx.axes)
         return grad.reshape(kept) * (a - out.reshape(kept)).exp(), None, None
+
+
+class CrossEntropy(Function):
+    """Cross-entropy of logits against class indices as one op. Composed from tensor ops it
+    records a dozen ops each way; here forward is a few backend calls, and backward is the
+    closed form (softmax(logits) - target) times the upstream gradient, the target being the
+    one-hot (or smoothed) class distribution, which sums to 1 along the class axis."""
+
+    @staticmethod
+    def forward(ctx, logits, labels, axis, label_smoothing, reduction):
+        backend = ctx.backend
+        classes = logits.shape[axis]
+        if labels.size:
+            # Checked here on the arrays: two reductions instead of two recorded ops. (The
+            # op's name is put in front of the message on the way out.)
+            low, high = backend.item(backend.min(labels)), backend.item(backend.max(labels))
+            if low < 0 or high >= classes:
+                raise ValueError(f"class indices must be in [0, {classes - 1}], got values "
+                                 f"in [{low}, {high}]")
+        class_shape = [1] * logits.ndim
+        class_shape[axis] = classes
+        class_ids = backend.reshape(backend.arange(0, classes, 1, "int64"), tuple(class_shape))
+        target = backend.astype(backend.eq(backend.expand_dims(labels, axis), class_ids),
+                                backend.dtype_name(logits))
+        if label_smoothing:
+            target = backend.add(backend.mul(target, 1.0 - label_smoothing),
+                                 label_smoothing / classes)
+        log_probs = backend.log_softmax(logits, axis)
+        loss = backend.neg(backend.sum(backend.mul(log_probs, target), axis))
+        ctx.axis, ctx.reduction = axis, reduction
+        ctx.mean_scale = 1.0 / loss.size if loss.size else math.nan
+        ctx.save_for_backward(logits, log_probs, target)
+        if reduction == "mean":
+            return backend.mul(backend.sum(loss), ctx.mean_scale)
+        if reduction == "sum":
+            return backend.sum(loss)
+        return loss
+
+    @staticmethod
+    def backward(ctx, grad):
+        logits, log_probs, target = ctx.saved_tensors
+        # The saved log-probabilities give softmax in one pass, but as a constant; when the
+        # backward pass is itself recorded, softmax is recomputed from the logits so that the
+        # gradient stays differentiable.
+        probs = logits.softmax(ctx.axis) if grad_mode.is_grad_enabled() else log_probs.exp()
+        if ctx.reduction == "none":
+            scale = grad.unsqueeze(ctx.axis)
+        elif ctx.reduction == "mean":
+            scale = grad * ctx.mean_scale
+        else:
+            scale = grad
+        return (probs - target) * scale, None, None, None, None
 
 
 def softmax(x, axis=-1):

@@ -1,6 +1,8 @@
 """Matrix products."""
 
 from ..function import Function
+from .reduce import Sum
+from .shape import Transpose
 
 
 class MatMul(Function):
@@ -55,21 +57,31 @@ class Linear(Function):
         ctx.save_for_backward(x, weight)
         backend = ctx.backend
         out = backend.matmul(x, backend.transpose(weight, (1, 0)))
-        return out if bias is None else backend.add(out, bias)
+        if bias is None:
+            return out
+        if bias.dtype == out.dtype:
+            # The product is a fresh array: adding the bias in place saves allocating (and
+            # first touching) another one of the output's size.
+            backend.add_into(out, bias)
+            return out
+        return backend.add(out, bias)
 
     @staticmethod
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         needs = ctx.needs_input_grad
         # A batch of any shape is a stack of rows: (..., features) -> (rows, features).
+        # The shapes are known to fit, so the ops are applied directly, without the checks
+        # of the user-facing functions (this runs for every layer of every training step).
         rows = grad if grad.ndim == 2 else grad.reshape(-1, weight.shape[0])
-        grad_x = matmul(grad, weight) if needs[0] else None
-        grad_weight = grad_bias = None
+        grad_x = grad_weight = grad_bias = None
+        if needs[0]:
+            grad_x = MatMul.apply(grad, weight) if grad.ndim >= 2 else matmul(grad, weight)
         if needs[1]:
             inputs = x if x.ndim == 2 else x.reshape(-1, weight.shape[1])
-            grad_weight = MatMul.apply(rows.T, inputs)
+            grad_weight = MatMul.apply(Transpose.apply(rows, (1, 0)), inputs)
         if needs[2]:
-            grad_bias = rows.sum(axis=0)
+            grad_bias = Sum.apply(rows, (0,), False)
         return grad_x, grad_weight, grad_bias
 
 

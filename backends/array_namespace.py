@@ -187,14 +187,16 @@ class ArrayNamespaceBackend(Backend):
         return self.xp.where(cond, a, b)
 
     # ---------------------------------------------------------------- reductions
+    # Reductions call the array's own method: NumPy's module-level functions add a Python
+    # wrapper that costs more than the reduction itself on a small array.
     def sum(self, a, axis=None, keepdims=False):
-        return self.xp.sum(a, axis=axis, keepdims=keepdims)
+        return a.sum(axis=axis, keepdims=keepdims)
 
     def max(self, a, axis=None, keepdims=False):
-        return self.xp.max(a, axis=axis, keepdims=keepdims)
+        return a.max(axis=axis, keepdims=keepdims)
 
     def min(self, a, axis=None, keepdims=False):
-        return self.xp.min(a, axis=axis, keepdims=keepdims)
+        return a.min(axis=axis, keepdims=keepdims)
 
     def argmax(self, a, axis=None):
         return self.xp.argmax(a, axis=axis).astype("int64", copy=False)
@@ -249,8 +251,8 @@ class ArrayNamespaceBackend(Backend):
     # ---------------------------------------------------------------- fused kernels
     def softmax(self, a, axis):
         xp = self.xp
-        e = xp.exp(a - xp.max(a, axis=axis, keepdims=True))
-        e /= xp.sum(e, axis=axis, keepdims=True)
+        e = xp.exp(a - a.max(axis=axis, keepdims=True))
+        e /= e.sum(axis=axis, keepdims=True)
         return e
 
     def relu_backward(self, grad, y):
@@ -300,7 +302,7 @@ class ArrayNamespaceBackend(Backend):
 
     def log_softmax(self, a, axis):
         xp = self.xp
-        shifted = a - xp.max(a, axis=axis, keepdims=True)
-        shifted -= xp.log(xp.sum(xp.exp(shifted), axis=axis, keepdims=True))
+        shifted = a - a.max(axis=axis, keepdims=True)
+        shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         return shifted
 

@@ -31,6 +31,7 @@ import numpy  # noqa: E402
 from . import numba_fusion
 from . import numba_kernels as kernels
 from .numpy_backend import NumpyBackend
+from .numpy_ufuncs import FLOAT_CODES, compiled
 from .thread_chunks import ChunkPool
 
 # The element counts from which each parallel path beats the NumPy backend. Measured on a
@@ -130,7 +131,7 @@ class NumbaBackend(NumpyBackend):
     # ---------------------------------------------------------------- unary kernels
     def sigmoid(self, a):
         if not _large_float(a, SIGMOID_MIN_SIZE):
-            return super().sigmoid(a)
+            return _serial(compiled.sigmoid, super().sigmoid, a)
         out = numpy.empty_like(a)
         kernels.negative_abs(a.reshape(-1), out.reshape(-1))
         self._exp_into(out, out)
@@ -224,12 +225,12 @@ class NumbaBackend(NumpyBackend):
 
     def tanh_backward(self, grad, y):
         if not _same_layout(ONE_PASS_MIN_SIZE, grad, y):
-            return super().tanh_backward(grad, y)
+            return _serial(compiled.tanh_backward, super().tanh_backward, grad, y)
         return _mask_kernel(kernels.tanh_backward, grad, y)
 
     def sigmoid_backward(self, grad, y):
         if not _same_layout(ONE_PASS_MIN_SIZE, grad, y):
-            return super().sigmoid_backward(grad, y)
+            return _serial(compiled.sigmoid_backward, super().sigmoid_backward, grad, y)
         return _mask_kernel(kernels.sigmoid_backward, grad, y)
 
     # ---------------------------------------------------------------- optimiser updates
@@ -285,6 +286,16 @@ class NumbaBackend(NumpyBackend):
     def fuse_elementwise(self, program):
         """One parallel kernel for a run of elementwise steps of a traced program."""
         return numba_fusion.fuse_elementwise(program)
+
+
+def _serial(ufunc, composed, *arrays):
+    """Below the parallel kernels' sizes: one call of a compiled ufunc (it has float32 and
+    float64 loops) instead of NumPy's composed formula, whose several calls cost more than
+    the arithmetic on a small array; the composed formula for other dtypes."""
+    for a in arrays:
+        if a.dtype.char not in FLOAT_CODES:
+            return composed(*arrays)
+    return ufunc(*arrays)
 
 
 # ------------------------------------------------------------------------- layout checks

@@ -2,9 +2,10 @@
 
 Composed from NumPy's own ufuncs, `sigmoid` takes three calls (negate, logaddexp, exp) and
 the fused backward formulas of tanh and sigmoid three each. On a small tensor each call is
-most of what an op costs, and on a large one each is a pass over memory. `numba.vectorize`
-compiles each formula into one real NumPy ufunc, so broadcasting, dtypes and scalars behave
-as NumPy's, in one call and one pass. NumPy has no erf at all.
+most of what an op costs. `numba.vectorize` compiles each formula into one real NumPy ufunc,
+so broadcasting, dtypes and scalars behave as NumPy's, in one call and one pass. The Numba
+backend calls them below the sizes where its parallel kernels pay off; the NumPy backend
+stays NumPy, except for erf, which NumPy has no loop for at all.
 
 `compiled.<formula>` is the ufunc: it compiles on first use (and is cached on disk), so
 importing this module compiles nothing. The loops exist for float32 and float64 only.

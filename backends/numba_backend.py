@@ -104,6 +104,21 @@ def _binary(op, ufunc):
     return primitive
 
 
+def _reduction(op, numpy_reduction):
+    """A reduction: the kernel for `op` on large arrays whose layout and axes suit one, else
+    the NumPy backend's `numpy_reduction`."""
+
+    def primitive(self, a, axis=None, keepdims=False):
+        if getattr(a, "size", 0) >= SUM_MIN_SIZE:
+            out = _reduce(op, a, axis, keepdims)
+            if out is not None:
+                return out
+        return numpy_reduction(self, a, axis, keepdims)
+
+    primitive.__name__ = numpy_reduction.__name__
+    return primitive
+
+
 class NumbaBackend(NumpyBackend):
     def __init__(self, name="numba"):
         super().__init__(name=name)
@@ -162,26 +177,9 @@ class NumbaBackend(NumpyBackend):
         return numpy.where(cond, a, b) if out is None else out
 
     # ---------------------------------------------------------------- reductions
-    def sum(self, a, axis=None, keepdims=False):
-        if getattr(a, "size", 0) >= SUM_MIN_SIZE:
-            out = _reduce(kernels.SUM, a, axis, keepdims)
-            if out is not None:
-                return out
-        return super().sum(a, axis, keepdims)
-
-    def max(self, a, axis=None, keepdims=False):
-        if getattr(a, "size", 0) >= SUM_MIN_SIZE:
-            out = _reduce(kernels.MAX, a, axis, keepdims)
-            if out is not None:
-                return out
-        return super().max(a, axis, keepdims)
-
-    def min(self, a, axis=None, keepdims=False):
-        if getattr(a, "size", 0) >= SUM_MIN_SIZE:
-            out = _reduce(kernels.MIN, a, axis, keepdims)
-            if out is not None:
-                return out
-        return super().min(a, axis, keepdims)
+    sum = _reduction(kernels.SUM, NumpyBackend.sum)
+    max = _reduction(kernels.MAX, NumpyBackend.max)
+    min = _reduction(kernels.MIN, NumpyBackend.min)
 
     # ---------------------------------------------------------------- row-wise kernels
     def softmax(self, a, axis):

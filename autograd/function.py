@@ -9,7 +9,7 @@ import weakref
 
 from . import grad_mode
 from . import tensor as tensor_module
-from .tensor import Tensor
+from .tensor import _SCALARS, Tensor
 
 # The tracer of `autograd.jit.trace` while a trace runs, else None: every op reports to it.
 _tracer = None
@@ -87,6 +87,8 @@ class Context:
 
     def _saved_tensor(self, value):
         """The output or input Tensor whose array `value` is, else `value` as a constant."""
+        if type(value) in _SCALARS:  # a Python number, as `x * 0.5` saves it
+            return value
         if self._outputs is not None:
             for ref in self._outputs:
                 tensor = ref()

@@ -111,3 +111,24 @@ def test_every_registered_backend_is_either_compared_or_skipped():
     reasons = {s["comparator"] for s in skipped}
     for name in backends.available():
         assert (name in compared) != (name in reasons)
+
+
+def test_minimal_engine_computes_the_gradients_of_the_overhead_chain():
+    """The floor the overhead target is set against must do the same work as pluggrad."""
+    import numpy
+
+    import autograd as ag
+    from bench.suites import overhead
+
+    grad_x, grad_b = overhead.minimal_engine_step()()
+    x_data, b_data = overhead._inputs()
+    x = ag.tensor(x_data, requires_grad=True)
+    b = ag.tensor(b_data, requires_grad=True)
+    h = x
+    for _ in range(overhead.CYCLES):
+        h = (h * overhead.SCALE + b).tanh().sigmoid()
+    h.sum().backward()
+    assert grad_x.dtype == numpy.float32 and grad_b.shape == (overhead.SIZE,)
+    numpy.testing.assert_allclose(grad_x, x.grad.numpy(), rtol=1e-5, atol=1e-12)
+    numpy.testing.assert_allclose(grad_b, b.grad.numpy(), rtol=1e-5, atol=1e-12)
+    assert numpy.abs(grad_b).max() > 1e-3

@@ -8,18 +8,23 @@ keep every value in (-1, 1), so nothing overflows however long the chain). Then
 to None. The figure is the step's time divided by 300: microseconds per op, the sum and the
 backward launch included. The hand-written NumPy step runs the same chain forward, keeps
 what backward needs, and walks it back by hand; PyTorch runs it with eager CPU autograd.
+
+A second case runs the chain through `bench/minimal_engine.py`, the least a Python engine
+that records a graph can do per op: its figure is the floor under pluggrad's, and the
+target's detail gives both as ratios to PyTorch.
 """
 
 import numpy
 
 import autograd as ag
 
-from .. import numpy_reference
+from .. import minimal_engine, numpy_reference
 from ..comparators import HAND_NUMPY, PLUGGRAD, TORCH
 from ..session import Metric
 
 NAME = "overhead"
 CASE = "300-op chain on (16,)"
+FLOOR_CASE = "300-op chain on (16,), minimal engine"
 CYCLES = 75
 OPS_PER_CYCLE = 4
 CHAIN_LENGTH = CYCLES * OPS_PER_CYCLE
@@ -73,6 +78,24 @@ def hand_numpy_step():
     return step
 
 
+def minimal_engine_step():
+    """The chain through the minimal engine; each call returns the gradients of x and b."""
+    x_data, b_data = _inputs()
+    x, b = minimal_engine.Value(x_data), minimal_engine.Value(b_data)
+
+    def step():
+        h = x
+        for _ in range(CYCLES):
+            h = (h * SCALE + b).tanh().sigmoid()
+        h.sum().backward()
+        grads = x.grad, b.grad
+        x.grad = None
+        b.grad = None
+        return grads
+
+    return step
+
+
 def torch_step(device):
     import torch
 
@@ -101,6 +124,11 @@ def run(session):
         step = _BUILDERS[comparator.family](comparator.target)
         record = session.measure(NAME, CASE, comparator, SIZE, step, metric)
         times[comparator.name] = record["metric"]["median"]
+    floor = None
+    for comparator in session.pick(HAND_NUMPY):
+        record = session.measure(NAME, FLOOR_CASE, comparator, SIZE, minimal_engine_step(),
+                                 metric)
+        floor = record["metric"]["median"]
 
     torch_cpu = times.get("torch-cpu")
     for comparator in session.pick(PLUGGRAD):
@@ -111,7 +139,9 @@ def run(session):
                                         f"torch-cpu: {session.why_not_run('torch-cpu')}")
             continue
         ours = times[comparator.name]
+        floor_note = "" if floor is None else (
+            f"; the minimal engine {floor:.2f} us/op, {floor / torch_cpu:.2f}x PyTorch's")
         session.check_target(
             name, description, ours / torch_cpu, TARGET,
-            f"{ours:.2f} us/op vs PyTorch {torch_cpu:.2f} us/op",
+            f"{ours:.2f} us/op vs PyTorch {torch_cpu:.2f} us/op{floor_note}",
             lambda backend=comparator.target: pluggrad_step(backend))

@@ -145,8 +145,10 @@ class NumbaBackend(NumpyBackend):
 
     # ---------------------------------------------------------------- unary kernels
     def sigmoid(self, a):
+        if a.size < SIGMOID_MIN_SIZE and a.dtype.char in FLOAT_CODES:
+            return compiled.sigmoid(a)
         if not _large_float(a, SIGMOID_MIN_SIZE):
-            return _serial(compiled.sigmoid, super().sigmoid, a)
+            return super().sigmoid(a)
         out = numpy.empty_like(a)
         kernels.negative_abs(a.reshape(-1), out.reshape(-1))
         self._exp_into(out, out)
@@ -222,13 +224,17 @@ class NumbaBackend(NumpyBackend):
         return _mask_kernel(kernels.relu_backward, grad, y)
 
     def tanh_backward(self, grad, y):
+        if _small_float(ONE_PASS_MIN_SIZE, grad, y):
+            return compiled.tanh_backward(grad, y)
         if not _same_layout(ONE_PASS_MIN_SIZE, grad, y):
-            return _serial(compiled.tanh_backward, super().tanh_backward, grad, y)
+            return super().tanh_backward(grad, y)
         return _mask_kernel(kernels.tanh_backward, grad, y)
 
     def sigmoid_backward(self, grad, y):
+        if _small_float(ONE_PASS_MIN_SIZE, grad, y):
+            return compiled.sigmoid_backward(grad, y)
         if not _same_layout(ONE_PASS_MIN_SIZE, grad, y):
-            return _serial(compiled.sigmoid_backward, super().sigmoid_backward, grad, y)
+            return super().sigmoid_backward(grad, y)
         return _mask_kernel(kernels.sigmoid_backward, grad, y)
 
     # ---------------------------------------------------------------- optimiser updates
@@ -286,14 +292,12 @@ class NumbaBackend(NumpyBackend):
         return numba_fusion.fuse_elementwise(program)
 
 
-def _serial(ufunc, composed, *arrays):
-    """Below the parallel kernels' sizes: one call of a compiled ufunc (it has float32 and
-    float64 loops) instead of NumPy's composed formula, whose several calls cost more than
-    the arithmetic on a small array; the composed formula for other dtypes."""
-    for a in arrays:
-        if a.dtype.char not in FLOAT_CODES:
-            return composed(*arrays)
-    return ufunc(*arrays)
+def _small_float(min_size, a, b):
+    """Whether `a` is smaller than `min_size` and both are float32/float64: then one call
+    of a compiled ufunc (`numpy_ufuncs.compiled`) does what NumPy's composed formula does
+    in several, each of which costs more than the arithmetic on a small array. (Any other
+    dtype would be cast to one of the ufunc's, giving the wrong result dtype.)"""
+    return a.size < min_size and a.dtype.char in FLOAT_CODES and b.dtype.char in FLOAT_CODES
 
 
 # ------------------------------------------------------------------------- layout checks

@@ -9,22 +9,24 @@ to None. The figure is the step's time divided by 300: microseconds per op, the 
 backward launch included. The hand-written NumPy step runs the same chain forward, keeps
 what backward needs, and walks it back by hand; PyTorch runs it with eager CPU autograd.
 
-A second case runs the chain through `bench/minimal_engine.py`, the least a Python engine
-that records a graph can do per op: its figure is the floor under pluggrad's, and the
-target's detail gives both as ratios to PyTorch.
+Two more cases run the chain through the minimal engines of `bench/floor_engines.py`: one
+of closures on arrays, the least any Python engine that records a graph can cost per op, and
+pluggrad's own design (Function, context, apply, backward in Tensor ops) stripped of every
+check, the least this design can cost. The targets' details give both as ratios to PyTorch.
 """
 
 import numpy
 
 import autograd as ag
 
-from .. import minimal_engine, numpy_reference
+from .. import floor_engines, numpy_reference
 from ..comparators import HAND_NUMPY, PLUGGRAD, TORCH
 from ..session import Metric
 
 NAME = "overhead"
 CASE = "300-op chain on (16,)"
-FLOOR_CASE = "300-op chain on (16,), minimal engine"
+CLOSURES_CASE = "300-op chain on (16,), closure engine"
+FUNCTIONS_CASE = "300-op chain on (16,), Function engine"
 CYCLES = 75
 OPS_PER_CYCLE = 4
 CHAIN_LENGTH = CYCLES * OPS_PER_CYCLE
@@ -78,10 +80,10 @@ def hand_numpy_step():
     return step
 
 
-def minimal_engine_step():
-    """The chain through the minimal engine; each call returns the gradients of x and b."""
-    x_data, b_data = _inputs()
-    x, b = minimal_engine.Value(x_data), minimal_engine.Value(b_data)
+def floor_engine_step(make_leaf):
+    """The chain through a floor engine whose leaves `make_leaf(array)` makes; each call
+    returns the gradients of x and b."""
+    x, b = (make_leaf(data) for data in _inputs())
 
     def step():
         h = x
@@ -94,6 +96,17 @@ def minimal_engine_step():
         return grads
 
     return step
+
+
+def closure_engine_step():
+    return floor_engine_step(floor_engines.Value)
+
+
+def function_engine_step():
+    return floor_engine_step(lambda data: floor_engines.Tensor(data, requires_grad=True))
+
+
+_FLOORS = {CLOSURES_CASE: closure_engine_step, FUNCTIONS_CASE: function_engine_step}
 
 
 def torch_step(device):
@@ -124,11 +137,11 @@ def run(session):
         step = _BUILDERS[comparator.family](comparator.target)
         record = session.measure(NAME, CASE, comparator, SIZE, step, metric)
         times[comparator.name] = record["metric"]["median"]
-    floor = None
+    floors = {}
     for comparator in session.pick(HAND_NUMPY):
-        record = session.measure(NAME, FLOOR_CASE, comparator, SIZE, minimal_engine_step(),
-                                 metric)
-        floor = record["metric"]["median"]
+        for case, build in _FLOORS.items():
+            record = session.measure(NAME, case, comparator, SIZE, build(), metric)
+            floors[case] = record["metric"]["median"]
 
     torch_cpu = times.get("torch-cpu")
     for comparator in session.pick(PLUGGRAD):
@@ -139,8 +152,9 @@ def run(session):
                                         f"torch-cpu: {session.why_not_run('torch-cpu')}")
             continue
         ours = times[comparator.name]
-        floor_note = "" if floor is None else (
-            f"; the minimal engine {floor:.2f} us/op, {floor / torch_cpu:.2f}x PyTorch's")
+        floor_note = "".join(
+            f"; {case.split(', ')[1]} {floors[case]:.2f} us/op, {floors[case] / torch_cpu:.2f}x"
+            for case in _FLOORS if case in floors)
         session.check_target(
             name, description, ours / torch_cpu, TARGET,
             f"{ours:.2f} us/op vs PyTorch {torch_cpu:.2f} us/op{floor_note}",

@@ -18,20 +18,10 @@ import itertools
 
 import numpy
 
+import backends
+
 _creation_order = itertools.count()
-
-
-def _sigmoid(a):
-    return numpy.exp(-numpy.logaddexp(0, -a))
-
-
-def _tanh_backward(grad, y):
-    return grad - grad * y * y
-
-
-def _sigmoid_backward(grad, y):
-    scaled = grad * y
-    return scaled - scaled * y
+_formulas = backends.get("numpy")  # sigmoid and the fused backward formulas, as pluggrad's
 
 
 # ---------------------------------------------------------------------------- closures
@@ -54,11 +44,11 @@ class Value:
 
     def tanh(self):
         y = numpy.tanh(self.data)
-        return Value(y, (self,), lambda grad: (_tanh_backward(grad, y),))
+        return Value(y, (self,), lambda grad: (_formulas.tanh_backward(grad, y),))
 
     def sigmoid(self):
-        y = _sigmoid(self.data)
-        return Value(y, (self,), lambda grad: (_sigmoid_backward(grad, y),))
+        y = _formulas.sigmoid(self.data)
+        return Value(y, (self,), lambda grad: (_formulas.sigmoid_backward(grad, y),))
 
     def sum(self):
         shape = self.data.shape
@@ -111,22 +101,24 @@ class Tensor:
     def backward(self):
         """Nodes run newest first, with grad recording off; a leaf sums what it gets."""
         _recording[0] = False
-        root = self.grad_fn
-        root.grad = Tensor(numpy.ones_like(self.data))
-        queue = [(-root.order, root)]
-        while queue:
-            node = heapq.heappop(queue)[1]
-            for tensor, grad in zip(node.inputs, node.fn.backward(node, node.grad)):
-                if grad is None or not tensor.requires_grad:
-                    continue
-                target = tensor.grad_fn or tensor
-                if target.grad is not None:
-                    target.grad = target.grad + grad
-                    continue
-                target.grad = grad
-                if target is not tensor:
-                    heapq.heappush(queue, (-target.order, target))
-        _recording[0] = True
+        try:
+            root = self.grad_fn
+            root.grad = Tensor(numpy.ones_like(self.data))
+            queue = [(-root.order, root)]
+            while queue:
+                node = heapq.heappop(queue)[1]
+                for tensor, grad in zip(node.inputs, node.fn.backward(node, node.grad)):
+                    if grad is None or not tensor.requires_grad:
+                        continue
+                    target = tensor.grad_fn or tensor
+                    if target.grad is not None:
+                        target.grad = target.grad + grad
+                        continue
+                    target.grad = grad
+                    if target is not tensor:
+                        heapq.heappush(queue, (-target.order, target))
+        finally:
+            _recording[0] = True
 
 
 class Context:
@@ -210,13 +202,13 @@ class TanhBackward(Function):
     @staticmethod
     def forward(ctx, grad, y):
         ctx.save_for_backward(grad, y)
-        return _tanh_backward(grad, y)
+        return _formulas.tanh_backward(grad, y)
 
 
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, a):
-        y = _sigmoid(a)
+        y = _formulas.sigmoid(a)
         ctx.save_for_backward(y)
         return y
 
@@ -230,7 +222,7 @@ class SigmoidBackward(Function):
     @staticmethod
     def forward(ctx, grad, y):
         ctx.save_for_backward(grad, y)
-        return _sigmoid_backward(grad, y)
+        return _formulas.sigmoid_backward(grad, y)
 
 
 class Sum(Function):

@@ -5,33 +5,32 @@
     y = (x @ x.T).relu().sum()
     y.backward()
     x.grad
+
+The math, reduction and shape functions (`ag.exp`, `ag.sum`, `ag.concat`, ...) are the op
+table's (`autograd.op.OPS`, declared in `autograd/ops/`), one per op or composed method.
 """
 
 from .tensor import Tensor  # first: the op modules import it  # noqa: I001
+from . import ops
 from . import updates
-from .autodiff import grad
 from .creation import (arange, eye, from_numpy, full, manual_seed, ones, ones_like, rand,
                        randint, randn, randperm, tensor, zeros, zeros_like)
 from .dtypes import DType, bool_, float16, float32, float64, int32, int64
 from .function import Context, Function
-from .functional import hessian, jacobian
-from .functions import (abs, argmax, argmin, broadcast_to, clip, concat, cos, erf, exp,
-                        flatten, linear, log, log1p, log_softmax, logsumexp, matmul, max,
-                        maximum, mean, min, minimum, relu, reshape, sigmoid, sign, sin,
-                        softmax, sqrt, squeeze, stack, std, sum, svd, swapaxes, tanh,
-                        transpose, unsqueeze, var, where)
+from .gradients import grad, hessian, jacobian
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .ops.linalg import svd
+
+_PUBLIC_FUNCTIONS = ops.public_functions()
+globals().update(_PUBLIC_FUNCTIONS)
+
 from . import jit  # noqa: E402  (after the ops it traces)
 
-__all__ = [
-    "abs", "arange", "argmax", "argmin", "bool_", "broadcast_to", "clip", "concat", "Context",
-    "cos", "DType", "enable_grad", "erf", "exp", "eye", "flatten", "float16", "float32",
+__all__ = sorted([
+    "arange", "bool_", "Context", "DType", "enable_grad", "eye", "float16", "float32",
     "float64", "from_numpy", "full", "Function", "grad", "gradcheck", "GradcheckError",
     "gradgradcheck", "hessian", "int32", "int64", "is_grad_enabled", "jacobian", "jit",
-    "linear", "log", "log1p", "log_softmax", "logsumexp", "manual_seed", "matmul", "max",
-    "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like", "rand", "randint",
-    "randn", "randperm", "relu", "reshape", "set_grad_enabled", "sigmoid", "sign", "sin",
-    "softmax", "sqrt", "squeeze", "stack", "std", "sum", "svd", "swapaxes", "tanh", "Tensor",
-    "tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
-]
+    "manual_seed", "no_grad", "ones", "ones_like", "rand", "randint", "randn", "randperm",
+    "set_grad_enabled", "svd", "Tensor", "tensor", "zeros", "zeros_like", *_PUBLIC_FUNCTIONS,
+], key=str.lower)

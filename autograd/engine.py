@@ -10,7 +10,8 @@ bookkeeping on the nodes' slots rather than in dictionaries.
 from heapq import heappop, heappush
 
 from . import grad_mode
-from .function import _FREED
+from . import tensor as tensor_module
+from .graph import FREED
 from .tensor import Tensor
 
 
@@ -78,65 +79,52 @@ def _run_nodes(queue, leaf_grads, retain_graph, captured_outputs, captured):
         node = heappop(queue)[1]
         grads = node._grads
         node._grads = None
+        if node.saved is FREED or node._saved_at != tensor_module.version_clock:
+            node.check_saved_versions()
         if node._hooks or captured_outputs:
             grads = _observe(node, grads, captured_outputs, captured)
-        if node._n_outputs == 1:
-            input_grads = None if grads is None else node.fn.backward(node, grads[0])
+        if node.n_outputs == 1:
+            input_grads = node._backward(grads)
         else:
-            input_grads = _multi_output_backward(node, grads)
-        if not retain_graph and node._saved is not None:
-            node._saved = _FREED
-        inputs = node.inputs
-        if input_grads is None:
-            input_grads = (None,) * len(inputs)
-        elif type(input_grads) is not tuple:
-            input_grads = (input_grads,)
-        if len(input_grads) != len(inputs):
-            raise RuntimeError(
-                f"{node.name()}: backward returned {len(input_grads)} gradient(s) for "
-                f"{len(inputs)} forward argument(s); return one per argument (None for "
-                f"those without a gradient)")
-        for inp, grad in zip(inputs, input_grads):
-            if grad is None or not isinstance(inp, Tensor) or not inp.requires_grad:
+            input_grads = node._backward(*grads)
+        if not retain_graph:
+            node.free()
+        if node._fit is not None:
+            input_grads = _fit_to_inputs(node, input_grads)
+        for parent, grad in zip(node.next, input_grads):
+            if parent is None or grad is None:
                 continue
-            if not isinstance(grad, Tensor):
-                raise TypeError(f"{node.name()}: backward must return Tensors or None, got "
-                                f"{type(grad).__name__}")
-            data, expected = grad.data, inp.data
-            if data.shape != expected.shape:
-                grad = _fit_to_input(node, grad, inp)
-            if data.dtype is not expected.dtype and data.dtype != expected.dtype:
-                grad = grad.astype(inp.dtype)
-            parent = inp.grad_fn
-            if parent is None:
-                _add_leaf_grad(leaf_grads, inp, grad)
-                continue
-            if parent._grads is None and parent._n_outputs == 1:
-                parent._grads = [grad]
+            if isinstance(parent, Tensor):
+                _add_leaf_grad(leaf_grads, parent, grad)
+            elif type(parent) is tuple:
+                _add_node_grad(parent[0], parent[1], grad, queue)
+            elif parent._grads is None:
+                parent._grads = grad if parent.n_outputs == 1 else _first_grads(parent, grad)
                 heappush(queue, (-parent._sequence, parent))
+            elif parent.n_outputs == 1:
+                parent._grads = parent._grads + grad
             else:
-                _add_node_grad(parent, inp._output_index, grad, queue)
+                _add_node_grad(parent, 0, grad, queue)
+
+
+def _first_grads(node, grad):
+    grads = [None] * node.n_outputs
+    grads[0] = grad
+    return grads
 
 
 def _observe(node, grads, captured_outputs, captured):
     """Run the hooks of the node's outputs on their gradients, and note the gradients of
     outputs that `autograd.grad` asked for."""
-    if node._hooks and grads is not None:
-        grads = list(grads)
+    single = node.n_outputs == 1
+    grads = [grads] if single else list(grads)
+    if node._hooks:
         for index, hooks in node._hooks.items():
             if grads[index] is not None:
                 grads[index] = _run_hooks(hooks, grads[index])
     for tensor in captured_outputs.get(node, ()):
-        captured[id(tensor)] = None if grads is None else grads[tensor._output_index]
-    return grads
-
-
-def _multi_output_backward(node, grads):
-    """Backward of a node with several outputs: an output that got no gradient gets zeros."""
-    if grads is None or all(g is None for g in grads):
-        return None
-    grads = [g if g is not None else _zeros_for(node, i) for i, g in enumerate(grads)]
-    return node.fn.backward(node, *grads)
+        captured[id(tensor)] = grads[tensor._output_index]
+    return grads[0] if single else grads
 
 
 def _shared_grads(leaf_grads, root_grads):
@@ -151,29 +139,41 @@ def _shared_grads(leaf_grads, root_grads):
     return shared
 
 
-def _fit_to_input(node, grad, inp):
-    """Sum a broadcast gradient back to its input's shape (done here once for every op)."""
+def _fit_to_inputs(node, input_grads):
+    """Sum broadcast gradients back to their inputs' shapes and cast them to their inputs'
+    dtypes (done here once for every op)."""
     from .ops.shape import sum_to
 
-    try:
-        return sum_to(grad, inp.shape)
-    except ValueError:
-        raise RuntimeError(
-            f"{node.name()}: backward returned a gradient of shape {tuple(grad.shape)} for an "
-            f"input of shape {tuple(inp.shape)}, and it does not broadcast to it") from None
-
-
-def _zeros_for(node, index):
-    tensor = node._outputs[index]()
-    if tensor is None:
-        raise RuntimeError(f"{node.name()}: output {index} was dropped before backward")
-    return Tensor(tensor.backend.zeros_like(tensor.data), tensor.backend)
+    fitted = []
+    for grad, fit in zip(input_grads, node._fit):
+        if grad is not None and fit is not None:
+            shape, dtype = fit
+            data = grad.data
+            if data.shape != shape:
+                try:
+                    grad = sum_to(grad, shape)
+                except ValueError:
+                    raise RuntimeError(
+                        f"{node.name()}: backward returned a gradient of shape "
+                        f"{tuple(data.shape)} for an input of shape {tuple(shape)}, and it "
+                        f"does not broadcast to it") from None
+            if data.dtype != dtype:
+                grad = grad.astype(str(dtype))
+        fitted.append(grad)
+    return fitted
 
 
 def _add_node_grad(node, index, grad, queue):
+    if node.n_outputs == 1:
+        if node._grads is None:
+            node._grads = grad
+            heappush(queue, (-node._sequence, node))
+        else:
+            node._grads = node._grads + grad
+        return
     grads = node._grads
     if grads is None:
-        grads = node._grads = [None] * node._n_outputs
+        grads = node._grads = [None] * node.n_outputs
         heappush(queue, (-node._sequence, node))
     previous = grads[index]
     grads[index] = grad if previous is None else previous + grad

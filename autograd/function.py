@@ -1,145 +1,59 @@
-"""`Function`: how an op's forward and backward are declared, and the graph node it leaves.
+"""`Function`: the public protocol for adding an op, and the general path of built-in ops.
 
-`forward` works on backend arrays; `backward` works on Tensors, so it is itself recorded when
-`create_graph=True` and gradients of gradients need no second set of formulas.
+Subclass with static `forward(ctx, *args)` (backend arrays in, a backend array or a tuple of
+them out) and `backward(ctx, *grads)` (Tensors in, one Tensor or None per forward argument
+out), and apply with `MyOp.apply(*args)`. `ctx` is the graph node itself, an instance of the
+subclass (as in PyTorch), so everything `forward` stores on it is there for `backward`.
+`backward` works on Tensors, so it is itself recorded when `create_graph=True` and gradients
+of gradients need no second set of formulas.
 """
 
-import itertools
 import weakref
 
+from . import graph
 from . import grad_mode
 from . import tensor as tensor_module
+from .graph import FREED, Node, edge
 from .tensor import _SCALARS, Tensor
 
-# The tracer of `autograd.jit.trace` while a trace runs, else None: every op reports to it.
-_tracer = None
+
+class _Output:
+    """In `saved`: the op's output number `index`, found again through its weak reference."""
+
+    __slots__ = ("index",)
+
+    def __init__(self, index):
+        self.index = index
 
 
-class _ForwardOnlyContext:
-    """The context `forward` gets when nothing will be differentiated: saving is a no-op."""
+class _ForwardContext:
+    """The `ctx` that `forward` gets when nothing will be differentiated: no gradient is
+    needed and saving is a no-op, but attributes can still be set and read."""
 
-    __slots__ = ("backend", "__dict__")
-
-    output_backend = None
-
-    def __init__(self, backend):
+    def __init__(self, backend, n_args):
         self.backend = backend
+        self.needs_input_grad = (False,) * n_args
+        self.materialize_grads = True
 
     def save_for_backward(self, *values):
         pass
 
+    def mark_non_differentiable(self, *arrays):
+        pass
 
-_node_count = itertools.count()
-
-# What `_saved` holds once a backward without `retain_graph` has run.
-_FREED = object()
-
-
-class Context:
-    """A node of the graph: what one op application needs for its backward.
-
-    It refers to its inputs (so the graph stays alive while any output does) but to its
-    outputs only weakly, so dropping the last tensor of a graph frees it at once. The
-    attributes a few ops need (several outputs, hooks, another output backend, outputs
-    saved for backward) are class defaults, so the common node costs only what it uses.
-    """
-
-    __slots__ = ("fn", "backend", "inputs", "_sequence", "_saved", "_saved_at", "_grads",
-                 "__dict__")
-
-    output_backend = None
-    _n_outputs = 1
-    _outputs = None
-    _hooks = None
-
-    def __init__(self, fn, backend, inputs):
-        self.fn = fn
-        self.backend = backend
-        self.inputs = inputs
-        self._sequence = next(_node_count)  # backward runs nodes newest first
-        self._saved = None
-        self._grads = None
-
-    @property
-    def needs_input_grad(self):
-        """For each forward argument, whether it is a tensor that requires grad."""
-        return [isinstance(a, Tensor) and a.requires_grad for a in self.inputs]
-
-    def save_for_backward(self, *values):
-        """Keep arrays (or other values) for backward; read them back as `saved_tensors`."""
-        self._saved = values
-
-    @property
-    def saved_tensors(self):
-        """Each saved value as the input or output Tensor whose array it is (checking that
-        the tensor was not changed in place since), any other array as a constant."""
-        saved = self._saved
-        if saved is None:
-            return ()
-        if saved is _FREED:
-            raise RuntimeError(
-                f"{self.name()}: trying to backward through the graph a second time, but its "
-                f"saved values were freed by the first backward(). Pass retain_graph=True to "
-                f"the first backward() (or autograd.grad) to keep them.")
-        if len(saved) == 1:
-            return (self._saved_tensor(saved[0]),)
-        return tuple([self._saved_tensor(value) for value in saved])
-
-    def _saved_tensor(self, value):
-        """The output or input Tensor whose array `value` is, else `value` as a constant."""
-        if type(value) in _SCALARS:  # a Python number, as `x * 0.5` saves it
-            return value
-        if self._outputs is not None:
-            for ref in self._outputs:
-                tensor = ref()
-                if tensor is not None and tensor.data is value:
-                    if tensor._version > self._saved_at:
-                        raise self._modified_error(tensor)
-                    return tensor
-        for tensor in self.inputs:
-            if isinstance(tensor, Tensor) and tensor.data is value:
-                if tensor._version > self._saved_at:
-                    raise self._modified_error(tensor)
-                return tensor
-        if self._outputs is not None and len(self._outputs) == 1:
-            # The output Tensor is gone; its node is not.
-            return Tensor(value, self.output_backend or self.backend, True, self, 0)
-        if self.backend.is_native(value):
-            return Tensor(value, self.backend)
-        return value
-
-    def _modified_error(self, tensor):
-        if any(t is tensor for t in self.inputs):
-            index = next(i for i, t in enumerate(self.inputs) if t is tensor)
-            role = f"input {index}"
-        else:
-            role = f"its output {tensor._output_index}"
-        return RuntimeError(
-            f"{self.name()}: {role} (shape {tuple(tensor.shape)}), saved for backward, was "
-            f"modified in place since. Use an out-of-place operation (x = x + y instead of "
-            f"x += y), or clone it before changing it.")
-
-    def name(self):
-        return self.fn.__name__ + "Backward"
-
-    def __repr__(self):
-        return f"<{self.name()}>"
+    def set_materialize_grads(self, value):
+        self.materialize_grads = bool(value)
 
 
-def _describe(args):
-    parts = []
-    for a in args:
-        if isinstance(a, Tensor):
-            parts.append(f"{tuple(a.shape)} {a.dtype}")
-        elif hasattr(a, "shape"):
-            parts.append(f"array {tuple(a.shape)}")
-    return ", ".join(parts)
+class Function(Node):
+    """Base class of user-defined ops (and of the built-in ops that take the general path).
+    Subclass with static `forward(ctx, *args)` and `backward(ctx, *grads)`; apply with
+    `MyOp.apply(*args)`."""
 
+    __slots__ = ()
 
-class Function:
-    """Base class of every op. Subclass with static `forward(ctx, *args)` (backend arrays in,
-    a backend array or a tuple of them out) and `backward(ctx, *grads)` (Tensors in, one
-    Tensor or None per forward argument out); apply with `MyOp.apply(*args)`."""
+    materialize_grads = True
+    _non_differentiable = ()
 
     @staticmethod
     def forward(ctx, *args):
@@ -149,94 +63,188 @@ class Function:
     def backward(ctx, *grads):
         raise NotImplementedError
 
+    # ------------------------------------------------------------------ what forward calls
+    def save_for_backward(self, *values):
+        """Keep arrays (or other values) for backward; read them back as `saved_tensors`."""
+        self.saved = values
+
+    def mark_non_differentiable(self, *arrays):
+        """Outputs (given as the arrays forward returns) that get no gradient."""
+        self._non_differentiable = tuple(id(a) for a in arrays)
+
+    def set_materialize_grads(self, value):
+        """With False, backward gets None (not zeros) for outputs that got no gradient."""
+        self.materialize_grads = bool(value)
+
+    @property
+    def saved_tensors(self):
+        """Each saved value as the input or output Tensor whose array it is (checked against
+        in-place changes since), any other array as a constant Tensor."""
+        saved = self.saved
+        if saved is None:
+            return ()
+        if saved is FREED or self._saved_at != tensor_module.version_clock:
+            self.check_saved_versions()
+        return tuple([self._output_tensor(v.index) if type(v) is _Output else v
+                      for v in saved])
+
+    def _output_tensor(self, index):
+        tensor = self._out[index]()
+        if tensor is None:
+            return Tensor(self._saved_outputs[index], self.backend, True, self, index)
+        return tensor
+
+    def check_saved_versions(self):
+        saved = self.saved
+        if saved is FREED:
+            raise self.freed_error()
+        for value in saved or ():
+            if type(value) is _Output:
+                value = self._out[value.index]()
+            if isinstance(value, Tensor) and value._version > self._saved_at:
+                raise self.modified_error(value)
+
+    def output(self):
+        return self._output_tensor(0)
+
+    # ------------------------------------------------------------------ applying
     @classmethod
     def apply(cls, *args):
-        # This runs for every op, forward and backward, so it is written for speed: the
-        # one- and two-argument cases are spelled out (no loop, no list, no call with
-        # *arrays), and the common path calls no helper.
-        n = len(args)
-        if n == 1:
-            x = args[0]
-            if not isinstance(x, Tensor):
-                raise _no_tensor(cls)
-            backend = x.backend
-            requires_grad = x.requires_grad
-            x = x.data
-        elif n == 2:
-            x, y = args
-            if isinstance(x, Tensor):
-                backend = x.backend
-                requires_grad = x.requires_grad
-                x = x.data
-                if isinstance(y, Tensor):
-                    if y.backend is not backend:
-                        raise _backend_mix(cls, backend, y.backend)
-                    requires_grad = requires_grad or y.requires_grad
-                    y = y.data
-            elif isinstance(y, Tensor):
-                backend = y.backend
-                requires_grad = y.requires_grad
-                y = y.data
-            else:
-                raise _no_tensor(cls)
-        else:
-            backend = None
-            requires_grad = False
-            arrays = []
-            for a in args:
-                if isinstance(a, Tensor):
-                    if a.backend is not backend:
-                        if backend is not None:
-                            raise _backend_mix(cls, backend, a.backend)
-                        backend = a.backend
-                    requires_grad = requires_grad or a.requires_grad
-                    a = a.data
-                arrays.append(a)
-            if backend is None:
-                raise _no_tensor(cls)
+        backend = None
+        requires_grad = False
+        arrays = []
+        for a in args:
+            if isinstance(a, Tensor):
+                if a.backend is not backend:
+                    if backend is not None:
+                        raise backend_mix_error(cls, backend, a.backend)
+                    backend = a.backend
+                requires_grad = requires_grad or a.requires_grad
+                a = a.data
+            arrays.append(a)
+        if backend is None:
+            raise TypeError(f"{cls.__name__}.apply needs at least one Tensor argument")
         recording = requires_grad and grad_mode._state.enabled
-        ctx = Context(cls, backend, args) if recording else _ForwardOnlyContext(backend)
-        try:
-            if n == 1:
-                out = cls.forward(ctx, x)
-            elif n == 2:
-                out = cls.forward(ctx, x, y)
-            else:
-                out = cls.forward(ctx, *arrays)
-        except (ValueError, TypeError, IndexError) as error:
-            raise _explained(cls, error, args) from error
-
-        out_backend = ctx.output_backend or backend
-        if not recording:
-            if type(out) is tuple:
-                result = tuple([Tensor(o, out_backend) for o in out])
-            else:
-                result = Tensor(out, out_backend)
+        if recording:
+            ctx = cls.__new__(cls)
+            ctx.next = tuple([edge(a) if isinstance(a, Tensor) else None for a in args])
+            ctx.backend = backend
+            ctx.saved = None
+            ctx._out = None
+            ctx._grads = None
         else:
-            if type(out) is tuple:
-                result = tuple([Tensor(o, out_backend, True, ctx, i)
-                                for i, o in enumerate(out)])
-                ctx._n_outputs = len(result)
-                ctx._outputs = [weakref.ref(t) for t in result]
-            else:
-                result = Tensor(out, out_backend, True, ctx, 0)
-                # A saved output is found again, for backward, through a weak reference.
-                if ctx._saved is not None:
-                    for value in ctx._saved:
-                        if value is out:
-                            ctx._outputs = (weakref.ref(result),)
-            if ctx._saved is not None:
-                # Saved values are checked against in-place changes made after this point.
-                ctx._saved_at = tensor_module.version_clock
-        if _tracer is not None:
-            _tracer.record(cls, args, result)
+            ctx = _ForwardContext(backend, len(args))
+        try:
+            out = cls.forward(ctx, *arrays)
+        except (ValueError, TypeError, IndexError, OverflowError) as error:
+            raise explained_error(cls, error, args) from error
+        out_backend = getattr(ctx, "output_backend", None) or backend
+        if not recording:
+            result = (tuple([Tensor(o, out_backend) for o in out]) if type(out) is tuple
+                      else Tensor(out, out_backend))
+        else:
+            result = ctx._record(args, out, out_backend)
+        if graph.active_traces:
+            graph.record(cls, args, result)
         return result
 
+    def _record(self, args, out, out_backend):
+        """Make the output Tensors of this node and resolve what forward saved."""
+        self._sequence = next(graph.node_counter)
+        self._saved_at = tensor_module.version_clock
+        self._fit = tuple([(a.data.shape, a.data.dtype) if e is not None else None
+                           for a, e in zip(args, self.next)])
+        outs = out if type(out) is tuple else (out,)
+        skip = self._non_differentiable
+        tensors = tuple([Tensor(o, out_backend, id(o) not in skip, self if id(o) not in skip
+                                else None, i) for i, o in enumerate(outs)])
+        if len(outs) > 1:
+            self.n_outputs = len(outs)
+        self._out = tuple([weakref.ref(t) for t in tensors])
+        if len(outs) > 1:
+            self._out_meta = tuple([(o.shape, self.backend.dtype_name(o)) for o in outs])
+        if self.saved is not None:
+            self.saved = tuple([self._resolve(v, args, outs) for v in self.saved])
+            # Only the outputs backward reads are kept, to rebuild them if they are dropped.
+            kept = {v.index for v in self.saved if type(v) is _Output}
+            if kept:
+                self._saved_outputs = tuple([o if i in kept else None
+                                             for i, o in enumerate(outs)])
+        return tensors if type(out) is tuple else tensors[0]
 
-def _explained(op, error, args):
-    """The same kind of error, naming the op and its inputs' shapes."""
-    kind = next(k for k in (IndexError, TypeError, ValueError) if isinstance(error, k))
-    return kind(f"{op.__name__.lower()}: {error} (inputs: {_describe(args)})")
+    def _resolve(self, value, args, outs):
+        """A saved value as what backward will get: an output marker, the input Tensor
+        whose array it is, or a constant."""
+        if type(value) in _SCALARS or value is None:
+            return value
+        for i, o in enumerate(outs):
+            if o is value:
+                return _Output(i)
+        for a in args:
+            if isinstance(a, Tensor) and a.data is value:
+                return a
+        if self.backend.is_native(value):
+            return Tensor(value, self.backend)
+        return value
+
+    def free(self):
+        if self.saved is not None:
+            self.saved = FREED
+        self._saved_outputs = None
+
+    def _backward(self, *grads):
+        """What the engine calls: the subclass's `backward`, its result checked."""
+        if self.n_outputs > 1 and self.materialize_grads:
+            grads = tuple([g if g is not None else self._zeros_like_output(i)
+                           for i, g in enumerate(grads)])
+        result = type(self).backward(self, *grads)
+        if type(result) is not tuple:
+            result = (result,)
+        if len(result) != len(self.next):
+            raise RuntimeError(
+                f"{self.name()}: backward returned {len(result)} gradient(s) for "
+                f"{len(self.next)} forward argument(s); return one per argument (None for "
+                f"those without a gradient)")
+        for g in result:
+            if g is not None and not isinstance(g, Tensor):
+                raise TypeError(f"{self.name()}: backward must return Tensors or None, got "
+                                f"{type(g).__name__}")
+        return result
+
+    def _zeros_like_output(self, index):
+        shape, dtype = self._out_meta[index]
+        return Tensor(self.backend.zeros(shape, dtype), self.backend)
+
+
+Context = Function  # the type of `ctx` in forward and backward while recording
+
+
+def describe(args):
+    parts = []
+    for a in args:
+        if isinstance(a, Tensor):
+            parts.append(f"{tuple(a.shape)} {a.dtype}")
+        elif hasattr(a, "shape"):
+            parts.append(f"array {tuple(a.shape)}")
+    return ", ".join(parts)
+
+
+def op_name(op):
+    return getattr(op, "method", None) or op.__name__.lower()
+
+
+def explained_error(op, error, args):
+    """The same kind of error, naming the op and its inputs' shapes (an overflow, such as
+    a Python integer too large for the tensor's dtype, is a ValueError)."""
+    kind = next((k for k in (IndexError, TypeError, ValueError) if isinstance(error, k)),
+                ValueError)
+    return kind(f"{op_name(op)}: {error} (inputs: {describe(args)})")
+
+
+def backend_mix_error(op, first, second):
+    return TypeError(
+        f"{op_name(op)}: tensors are on different backends, {first.name!r} and "
+        f"{second.name!r}. Move one with .to({first.name!r}) or .to({second.name!r}) first.")
 
 
 def primitive_op(backend, name, *args):
@@ -245,16 +253,8 @@ def primitive_op(backend, name, *args):
     still records."""
     arrays = [a.data if isinstance(a, Tensor) else a for a in args]
     result = Tensor(getattr(backend, name)(*arrays), backend)
-    if _tracer is not None:
-        _tracer.record_primitive(name, args, result)
+    if graph.active_traces:
+        tracer = graph.tracing.tracer
+        if tracer is not None:
+            tracer.record_primitive(name, args, result)
     return result
-
-
-def _no_tensor(op):
-    return TypeError(f"{op.__name__}.apply needs at least one Tensor argument")
-
-
-def _backend_mix(op, first, second):
-    return TypeError(
-        f"{op.__name__.lower()}: tensors are on different backends, {first.name!r} and "
-        f"{second.name!r}. Move one with .to({first.name!r}) or .to({second.name!r}) first.")

@@ -1,6 +1,6 @@
 """Compare analytic gradients with central finite differences, in float64."""
 
-from .autodiff import grad
+from .gradients import grad
 from .creation import tensor
 from .grad_mode import enable_grad, no_grad
 from .tensor import Tensor

@@ -168,55 +168,13 @@ class Tensor:
             hooks = node._hooks.setdefault(self._output_index, {})
         return _HookHandle(hooks, fn)
 
-    # ---------------------------------------------------------------- arithmetic operators
-    def __add__(self, other):
-        return Add.apply(self, _operand(self, other))
-
-    def __radd__(self, other):
-        return Add.apply(_operand(self, other), self)
-
-    def __sub__(self, other):
-        return Sub.apply(self, _operand(self, other))
-
-    def __rsub__(self, other):
-        return Sub.apply(_operand(self, other), self)
-
-    def __mul__(self, other):
-        return Mul.apply(self, _operand(self, other))
-
-    def __rmul__(self, other):
-        return Mul.apply(_operand(self, other), self)
-
-    def __truediv__(self, other):
-        return Div.apply(self, _operand(self, other))
-
-    def __rtruediv__(self, other):
-        return Div.apply(_operand(self, other), self)
-
-    def __pow__(self, other):
-        return Pow.apply(self, _operand(self, other))
-
-    def __rpow__(self, other):
-        return Pow.apply(_operand(self, other), self)
-
-    def __matmul__(self, other):
-        return matmul(self, _as_tensor(self, other))
-
-    def __rmatmul__(self, other):
-        return matmul(_as_tensor(self, other), self)
-
-    def __neg__(self):
-        return Neg.apply(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return Abs.apply(self)
+    # The arithmetic operators, and every method of the op table (the math, reductions
+    # and shape methods), are installed by `autograd.ops` from the table: `t * u` calls the
+    # `apply` of `ops.elementwise.Mul` directly.
 
     # ---------------------------------------------------------------- comparisons
     def _compare(self, other, name):
-        return primitive_op(self.backend, name, self, _operand(self, other))
+        return primitive_op(self.backend, name, self, operand(self, other))
 
     def __lt__(self, other):
         return self._compare(other, "lt")
@@ -245,8 +203,16 @@ class Tensor:
                 f"{op}: in-place change of a tensor that requires grad (shape "
                 f"{tuple(self.shape)}); it would corrupt the graph. Write x = x {op[0]} y, or "
                 f"do the update inside `with autograd.no_grad():`")
-        other = _operand(self, other)
-        data = other.data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor):
+            if other.backend is not self.backend:
+                raise TypeError(
+                    f"{op}: tensors are on different backends, {self.backend.name!r} and "
+                    f"{other.backend.name!r}. Move one with .to({self.backend.name!r}) first.")
+            data = other.data
+        elif type(other) in _SCALARS:
+            data = other
+        else:
+            data = self.backend.operand(other)
         result = combine(self.data, data)
         if result.shape != self.shape:
             raise ValueError(f"{op}: the result has shape {tuple(result.shape)}, not the "
@@ -315,132 +281,6 @@ class Tensor:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body] + extras) + ")"
 
-    # ---------------------------------------------------------------- elementwise math
-    def exp(self):
-        return Exp.apply(self)
-
-    def log(self):
-        return Log.apply(self)
-
-    def log1p(self):
-        return Log1p.apply(self)
-
-    def sqrt(self):
-        return Sqrt.apply(self)
-
-    def sin(self):
-        return Sin.apply(self)
-
-    def cos(self):
-        return Cos.apply(self)
-
-    def tanh(self):
-        return Tanh.apply(self)
-
-    def sigmoid(self):
-        return Sigmoid.apply(self)
-
-    def relu(self):
-        return Relu.apply(self)
-
-    def abs(self):
-        return Abs.apply(self)
-
-    def erf(self):
-        return Erf.apply(self)
-
-    def sign(self):
-        return primitive_op(self.backend, "sign", self)
-
-    def clip(self, min=None, max=None):
-        return Clip.apply(self, _bound(self, min), _bound(self, max))
-
-    # ---------------------------------------------------------------- reductions
-    def sum(self, axis=None, keepdims=False):
-        return reduce_sum(self, axis, keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        return reduce_mean(self, axis, keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return reduce_max(self, axis, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return reduce_min(self, axis, keepdims)
-
-    def var(self, axis=None, ddof=0, keepdims=False):
-        return var(self, axis, ddof, keepdims)
-
-    def std(self, axis=None, ddof=0, keepdims=False):
-        return std(self, axis, ddof, keepdims)
-
-    def argmax(self, axis=None):
-        return argmax(self, axis)
-
-    def argmin(self, axis=None):
-        return argmin(self, axis)
-
-    def logsumexp(self, axis=None, keepdims=False):
-        return logsumexp(self, axis, keepdims)
-
-    def softmax(self, axis=-1):
-        return softmax(self, axis)
-
-    def log_softmax(self, axis=-1):
-        return log_softmax(self, axis)
-
-    # ---------------------------------------------------------------- shape
-    def reshape(self, *shape):
-        shape = _shape_arg(shape)
-        if shape == self.shape:
-            return self
-        return Reshape.apply(self, shape)
-
-    def transpose(self, *axes):
-        axes = _shape_arg(axes) if axes else tuple(reversed(range(self.ndim)))
-        if sorted(a % self.ndim for a in axes) != list(range(self.ndim)) or len(axes) != self.ndim:
-            raise ValueError(f"transpose: axes {axes} are not a permutation of the "
-                             f"{self.ndim} axes of a tensor of shape {tuple(self.shape)}")
-        return Transpose.apply(self, tuple(a % self.ndim for a in axes))
-
-    def swapaxes(self, axis1, axis2):
-        axes = list(range(self.ndim))
-        axes[axis1], axes[axis2] = axes[axis2], axes[axis1]
-        return Transpose.apply(self, tuple(axes))
-
-    def squeeze(self, axis=None):
-        if axis is None:
-            shape = tuple(n for n in self.shape if n != 1)
-        else:
-            axes = normalize_axes("squeeze", axis, self.ndim)
-            for a in axes:
-                if self.shape[a] != 1:
-                    raise ValueError(f"squeeze: axis {a} has size {self.shape[a]}, not 1, in "
-                                     f"shape {tuple(self.shape)}")
-            shape = tuple(n for i, n in enumerate(self.shape) if i not in axes)
-        return self.reshape(shape)
-
-    def unsqueeze(self, axis):
-        ndim = self.ndim + 1
-        if not -ndim <= axis < ndim:
-            raise ValueError(f"unsqueeze: axis {axis} is out of range for a result of {ndim} "
-                             f"dimensions")
-        shape = list(self.shape)
-        shape.insert(axis % ndim, 1)
-        return self.reshape(tuple(shape))
-
-    def flatten(self, start_axis=0):
-        if self.ndim == 0:
-            return self.reshape(1)
-        start = start_axis % self.ndim
-        return self.reshape(self.shape[:start] + (-1,))
-
-    def broadcast_to(self, *shape):
-        shape = _shape_arg(shape)
-        if shape == self.shape:
-            return self
-        return BroadcastTo.apply(self, shape)
-
 
 def _rebuild(cls, backend_name, array, requires_grad):
     import backends
@@ -462,36 +302,6 @@ class _HookHandle:
 
     def remove(self):
         self.hooks.pop(self.id, None)
-
-
-def _shape_arg(shape):
-    """(2, 3) from reshape(2, 3) and from reshape((2, 3))."""
-    if len(shape) == 1 and not isinstance(shape[0], int):
-        shape = shape[0]
-    return tuple(int(n) for n in shape)
-
-
-def _operand(tensor, other):
-    """`other` as an operand next to `tensor`: Tensors and Python scalars as they are, other
-    values as a backend array (the backend refuses what it must not take implicitly)."""
-    if isinstance(other, Tensor) or type(other) in _SCALARS:
-        return other
-    return tensor.backend.operand(other)
-
-
-def _as_tensor(tensor, other):
-    other = _operand(tensor, other)
-    if isinstance(other, Tensor):
-        return other
-    return Tensor(tensor.backend.asarray(other), tensor.backend)
-
-
-def _bound(tensor, value):
-    if value is None or type(value) in _SCALARS:
-        return value
-    if isinstance(value, Tensor):
-        return value.data
-    return tensor.backend.operand(value)
 
 
 def _output_grad(op, output, grad):
@@ -517,12 +327,6 @@ def _output_grad(op, output, grad):
 
 from .engine import run_backward  # noqa: E402  (the ops import Tensor from this module)
 from .function import primitive_op  # noqa: E402
-from .ops.composite import log_softmax, logsumexp, softmax  # noqa: E402
-from .ops.elementwise import (  # noqa: E402
-    Abs, Add, AsType, Clip, Cos, Div, Erf, Exp, Log, Log1p, Mul, Neg, Pow, Relu, Sigmoid,
-    Sin, Sqrt, Sub, Tanh)
-from .ops.index import getitem  # noqa: E402
-from .ops.linalg import matmul  # noqa: E402
-from .ops.reduce import (  # noqa: E402
-    argmax, argmin, normalize_axes, reduce_max, reduce_mean, reduce_min, reduce_sum, std, var)
-from .ops.shape import BroadcastTo, Reshape, ToBackend, Transpose  # noqa: E402
+from .operands import operand  # noqa: E402
+from .ops.elementwise import AsType  # noqa: E402
+from .ops.shape import ToBackend  # noqa: E402

@@ -223,7 +223,7 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):
     if not target.dtype.is_floating:
         _check_choice("cross_entropy", "reduction", reduction, _REDUCTIONS)
         _check_class_index_shape("cross_entropy", input, target, axis)
-        return ag.functions.class_cross_entropy(input, target, axis, label_smoothing,
+        return ag.class_cross_entropy(input, target, axis, label_smoothing,
                                                 reduction)
     target = _target_like("cross_entropy", input, target)
     if label_smoothing:

@@ -6,7 +6,7 @@ import functools
 
 import backends
 
-from .. import function
+from .. import graph
 from ..tensor import Tensor
 from .tracer import trace_with_output
 
@@ -28,7 +28,7 @@ def compile(fn=None, *, backend=None, max_cache=8):
 
     @functools.wraps(fn)
     def compiled(*args, **kwargs):
-        if function._tracer is not None:
+        if graph.tracing.tracer is not None:
             # Inside another trace: run the ops themselves, so that trace records them.
             return fn(*args, **kwargs)
         if target is not None:

@@ -11,17 +11,15 @@ Only memory-bound ops fuse: arithmetic, selections and comparisons. Transcendent
 compiled scalar loop without a vector math library.
 """
 
+from ..op import PREVIOUS_STEP
 from .ops import FUNCTIONS
 from .program import Ref
 
 _SCALARS = (bool, int, float)
-_PREVIOUS = object()
 
-# The backend primitive each fusable op is, by instruction name.
-_ELEMENTWISE = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Neg": "neg",
-                "Abs": "abs", "Maximum": "maximum", "Minimum": "minimum", "Sqrt": "sqrt",
-                "Where": "where", "AsType": "astype"}
-_PRIMITIVES = {"lt", "le", "gt", "ge", "eq", "ne", "sign", "where", "astype"}
+# The backend primitive each fusable op is, by instruction name (from the op table).
+_ELEMENTWISE = {name: op.primitive for name, op in FUNCTIONS.items() if op.fusable}
+_PRIMITIVES = {"lt", "le", "gt", "ge", "eq", "ne", "where", "astype"}
 
 
 class ElementwiseRun:
@@ -90,24 +88,15 @@ def _run_length(program, instructions, start):
 
 def _steps_of(instruction):
     """An elementwise instruction as steps (primitive, arguments), or None if it does not
-    fuse. `_PREVIOUS` among the arguments stands for the step before."""
+    fuse. `PREVIOUS_STEP` among the arguments stands for the step before."""
     op, args = instruction.op, instruction.args
     if instruction.fn is None:
         if op not in _PRIMITIVES:
             return None
     elif FUNCTIONS.get(op) is not instruction.fn:
         return None
-    elif op == "Relu":
-        return [("maximum", (args[0], 0))]
-    elif op == "Clip":
-        value, low, high = args
-        steps = []
-        if low is not None:
-            steps.append(("maximum", (value, low)))
-            value = _PREVIOUS
-        if high is not None:
-            steps.append(("minimum", (value, high)))
-        return steps or None
+    elif hasattr(instruction.fn, "fused_steps"):
+        return instruction.fn.fused_steps(*args) or None
     elif op in _ELEMENTWISE:
         op = _ELEMENTWISE[op]
     else:
@@ -124,7 +113,7 @@ def _fused_run(program, instructions, start, length, backend):
     steps = []
 
     def operand(arg):
-        if arg is _PREVIOUS:
+        if arg is PREVIOUS_STEP:
             return ("step", len(steps) - 1)
         if isinstance(arg, Ref):
             if arg.slot in step_of_slot:

@@ -5,19 +5,24 @@ initializers of the dtype NumPy would give them, and the weights become initiali
 through `Tensor.numpy()`. An op without an ONNX form raises an error naming it.
 """
 
+from .ops import FUNCTIONS
 from .program import Ref
 
-_UNARY = {"Neg": "Neg", "Exp": "Exp", "Log": "Log", "Sqrt": "Sqrt", "Sin": "Sin", "Cos": "Cos",
-          "Abs": "Abs", "Tanh": "Tanh", "Sigmoid": "Sigmoid", "Relu": "Relu", "Erf": "Erf",
-          "sign": "Sign", "detach": "Identity"}
-_BINARY = {"Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div", "Pow": "Pow",
-           "Maximum": "Max", "Minimum": "Min", "MatMul": "MatMul"}
+# One ONNX node on the same operands, from the op table's `onnx` column.
+_ONE_NODE = {name: op.onnx for name, op in FUNCTIONS.items()
+             if op.onnx and op.uses is not None or name == "MatMul"}
+_UNARY = {name: onnx for name, onnx in _ONE_NODE.items() if len(FUNCTIONS[name].uses or ()) == 1}
+_UNARY["detach"] = "Identity"
+_BINARY = {name: onnx for name, onnx in _ONE_NODE.items() if name not in _UNARY}
 _COMPARISONS = {"lt": "Less", "le": "LessOrEqual", "gt": "Greater", "ge": "GreaterOrEqual",
                 "eq": "Equal", "ne": "Equal"}
-_REDUCTIONS = {"Max": "ReduceMax", "Min": "ReduceMin", "LogSumExp": "ReduceLogSumExp"}
-_SPECIAL = {"Linear", "Log1p", "Transpose", "Reshape", "BroadcastTo", "Sum", "Softmax", "LogSoftmax",
-            "Where", "where", "Clip", "AsType", "astype", "Concat", "Stack", "argmax",
-            "argmin"}
+# Reductions whose axes are an attribute (ReduceSum takes them as an input: written below).
+_REDUCTIONS = {name: op.onnx for name, op in FUNCTIONS.items()
+               if op.onnx and op.onnx.startswith("Reduce") and name != "Sum"}
+# Ops written by hand below: several nodes, or attributes of their own.
+_SPECIAL = {"Linear", "Log1p", "Transpose", "Reshape", "BroadcastTo", "Sum", "Softmax",
+            "LogSoftmax", "Where", "where", "Clip", "AsType", "astype", "Concat", "Stack",
+            "argmax", "argmin"}
 SUPPORTED = sorted(set(_UNARY) | set(_BINARY) | set(_COMPARISONS) | set(_REDUCTIONS)
                    | _SPECIAL)
 

@@ -10,11 +10,14 @@ With a graph, each instruction goes through its op's `Function.apply`, exactly a
 code did, so `backward()` and training work through a traced function.
 """
 
-from ..function import _ForwardOnlyContext, primitive_op
+from ..function import _ForwardContext, primitive_op
 from ..tensor import Tensor
 from .fusion import fuse
 from .ops import DETACH, DIRECT_PRIMITIVE
 from .program import Ref
+
+# What the shared forward context says about gradients: no argument of any op needs one.
+_MOST_ARGUMENTS = 64
 
 
 def array_replay(traced, check_input):
@@ -29,7 +32,7 @@ def array_replay(traced, check_input):
     weight_only = _weight_only(program, instructions)
     main = [i for i in instructions if i not in weight_only]
     namespace = {"Tensor": Tensor, "backend": backend, "check_input": check_input,
-                 "ctx": _ForwardOnlyContext(backend)}
+                 "ctx": _ForwardContext(backend, _MOST_ARGUMENTS)}
     for slot, tensor in zip(program.parameters, traced.parameters):
         namespace[f"p{slot}"] = tensor
     for slot, tensor in zip(program.constants, traced.constants):

@@ -1,7 +1,7 @@
 """`Traced`: a Program bound to a backend and to its parameters and constants, callable
 like the function it was traced from."""
 
-from .. import function, grad_mode
+from .. import grad_mode, graph
 from ..tensor import Tensor
 from .replay import array_replay, graph_replay
 
@@ -25,7 +25,7 @@ class Traced:
         if len(inputs) != len(self.program.inputs):
             raise TypeError(f"traced {self.__name__}: takes {len(self.program.inputs)} "
                             f"input(s), got {len(inputs)}")
-        if function._tracer is not None or (grad_mode._state.enabled and self._wants_grad(inputs)):
+        if graph.tracing.tracer is not None or (grad_mode._state.enabled and self._wants_grad(inputs)):
             for i, value in enumerate(inputs):
                 self._check_input(i, value)
             return graph_replay(self, inputs)

@@ -10,7 +10,7 @@ trace time, and the program keeps what they did then.
 
 import threading
 
-from .. import function
+from .. import graph
 from ..ops.index import GetItem
 from ..ops.shape import ToBackend
 from ..tensor import Tensor
@@ -144,19 +144,15 @@ def trace_with_output(fn, inputs, source=None):
     """Trace `fn(*inputs)`: the Traced program and the output of this first run. The
     program takes its name and parameter names from `source` (default: `fn`)."""
     source = fn if source is None else source
-    if function._tracer is not None:
-        raise RuntimeError("jit.trace: a trace is already running in this process; trace "
-                           "the outer function only (traced and compiled functions called "
-                           "inside it are recorded op by op)")
     backend = _common_backend(inputs)
     tracer = Tracer(getattr(source, "__name__", type(source).__name__), backend)
     for tensor in inputs:
         tracer.add_input(tensor)
-    function._tracer = tracer
+    graph.start_trace(tracer)
     try:
         output = fn(*inputs)
     finally:
-        function._tracer = None
+        graph.stop_trace()
     tracer.finish(output, _parameter_names(source))
     return Traced(tracer.program, backend, tracer.parameters, tracer.constants), output
 

@@ -7,11 +7,19 @@ Each is computed stably (shifted by the maximum), so logits of any size give fin
 import math
 
 from .. import grad_mode
-from ..function import Function
+from ..op import Op
 from .reduce import _reduced_axis_arg, kept_shape, normalize_axes
 
 
-class Softmax(Function):
+class Softmax(Op):
+    method, primitive, onnx = "softmax", "softmax", "Softmax"
+    direct = True
+
+    @staticmethod
+    def call(x, axis=-1):
+        """exp(x) / sum(exp(x)) along `axis`, computed stably."""
+        return Softmax.apply(x, normalize_axes("softmax", axis, x.ndim)[0] if x.ndim else None)
+
     @staticmethod
     def forward(ctx, a, axis):
         y = ctx.backend.softmax(a, axis)
@@ -25,7 +33,16 @@ class Softmax(Function):
         return y * (grad - (grad * y).sum(ctx.axis, keepdims=True)), None
 
 
-class LogSoftmax(Function):
+class LogSoftmax(Op):
+    method, primitive, onnx = "log_softmax", "log_softmax", "LogSoftmax"
+    direct = True
+
+    @staticmethod
+    def call(x, axis=-1):
+        """log(softmax(x)) along `axis`, computed stably."""
+        return LogSoftmax.apply(x, normalize_axes("log_softmax", axis, x.ndim)[0] if x.ndim
+                                else None)
+
     @staticmethod
     def forward(ctx, a, axis):
         y = ctx.backend.log_softmax(a, axis)
@@ -39,7 +56,14 @@ class LogSoftmax(Function):
         return grad - y.exp() * grad.sum(ctx.axis, keepdims=True), None
 
 
-class LogSumExp(Function):
+class LogSumExp(Op):
+    method, primitive, onnx = "logsumexp", "logsumexp", "ReduceLogSumExp"
+
+    @staticmethod
+    def call(x, axis=None, keepdims=False):
+        """log(sum(exp(x))) over `axis`, computed stably."""
+        return LogSumExp.apply(x, normalize_axes("logsumexp", axis, x.ndim), keepdims)
+
     @staticmethod
     def forward(ctx, a, axes, keepdims):
         out = ctx.backend.logsumexp(a, _reduced_axis_arg(axes, a.ndim), keepdims)
@@ -54,11 +78,20 @@ class LogSumExp(Function):
         return grad.reshape(kept) * (a - out.reshape(kept)).exp(), None, None
 
 
-class CrossEntropy(Function):
+class CrossEntropy(Op):
     """Cross-entropy of logits against class indices as one op. Composed from tensor ops it
     records a dozen ops each way; here forward is a few backend calls, and backward is the
     closed form (softmax(logits) - target) times the upstream gradient, the target being the
     one-hot (or smoothed) class distribution, which sums to 1 along the class axis."""
+
+    function = "class_cross_entropy"
+
+    @staticmethod
+    def call(logits, labels, axis=-1, label_smoothing=0.0, reduction="mean"):
+        """Cross-entropy of `logits` against integer class indices `labels` (the logits'
+        shape without `axis`); `reduction` is "mean", "sum" or "none"."""
+        return CrossEntropy.apply(logits, labels, axis % logits.ndim, label_smoothing,
+                                  reduction)
 
     @staticmethod
     def forward(ctx, logits, labels, axis, label_smoothing, reduction):
@@ -105,15 +138,3 @@ class CrossEntropy(Function):
             scale = grad
         return (probs - target) * scale, None, None, None, None
 
-
-def softmax(x, axis=-1):
-    return Softmax.apply(x, normalize_axes("softmax", axis, x.ndim)[0] if x.ndim else None)
-
-
-def log_softmax(x, axis=-1):
-    return LogSoftmax.apply(x, normalize_axes("log_softmax", axis, x.ndim)[0] if x.ndim
-                            else None)
-
-
-def logsumexp(x, axis=None, keepdims=False):
-    return LogSumExp.apply(x, normalize_axes("logsumexp", axis, x.ndim), keepdims)

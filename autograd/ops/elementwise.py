@@ -1,343 +1,324 @@
-"""Elementwise ops: forward on arrays and backward in Tensor ops, side by side.
+"""Elementwise ops: one class each, forward and backward side by side.
 
+Most take the lean path (see `autograd.op`): the forward is the backend primitive named in
+`primitive`, `uses` says what the backward reads, and `backward(ctx, grad)` returns one
+gradient per input (None where `ctx.next` has no edge: no gradient is needed there).
 Broadcasting needs no code here: the engine sums each gradient back to its input's shape.
 """
 
 import math
 
-from ..function import Function, primitive_op
+from ..function import primitive_op
+from ..op import OUTPUT, PREVIOUS_STEP, Op
+from ..operands import common_backend, pair
 from ..tensor import Tensor
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 
 
-def _constant(ctx, array):
-    return Tensor(array, ctx.backend)
-
-
 # ------------------------------------------------------------------------------ arithmetic
-class Add(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        return ctx.backend.add(a, b)
+class Add(Op):
+    operator = "__add__"
+    primitive, uses, fusable, onnx = "add", ((), ()), True, "Add"
 
-    @staticmethod
     def backward(ctx, grad):
         return grad, grad
 
 
-class Sub(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        return ctx.backend.sub(a, b)
+class Sub(Op):
+    operator = "__sub__"
+    primitive, uses, fusable, onnx = "sub", ((), ()), True, "Sub"
 
-    @staticmethod
     def backward(ctx, grad):
-        return grad, (-grad if ctx.needs_input_grad[1] else None)
+        return grad, (-grad if ctx.next[1] is not None else None)
 
 
-class Mul(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return ctx.backend.mul(a, b)
+class Mul(Op):
+    operator = "__mul__"
+    primitive, uses, fusable, onnx = "mul", ((1,), (0,)), True, "Mul"
 
-    @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        needs = ctx.needs_input_grad
-        return (grad * b if needs[0] else None), (grad * a if needs[1] else None)
+        a, b = ctx.saved
+        return ((grad * b if ctx.next[0] is not None else None),
+                (grad * a if ctx.next[1] is not None else None))
 
 
-class Div(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return ctx.backend.div(a, b)
+class Div(Op):
+    operator = "__truediv__"
+    primitive, uses, fusable, onnx = "div", ((1,), (0, 1)), True, "Div"
 
-    @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        needs = ctx.needs_input_grad
-        return (grad / b if needs[0] else None), (-grad * a / (b * b) if needs[1] else None)
+        a, b = ctx.saved
+        return ((grad / b if ctx.next[0] is not None else None),
+                (-grad * a / (b * b) if ctx.next[1] is not None else None))
 
 
-class Pow(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return ctx.backend.pow(a, b)
+class Pow(Op):
+    operator = "__pow__"
+    primitive, uses, onnx = "pow", ((0, 1), (0, 1)), "Pow"
 
-    @staticmethod
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
-        needs = ctx.needs_input_grad
+        a, b = ctx.saved
         grad_a = grad_b = None
-        if needs[0]:
+        if ctx.next[0] is not None:
             grad_a = grad * b * a ** (b - 1)
-        if needs[1] and not isinstance(a, Tensor):
+        if ctx.next[1] is not None and not isinstance(a, Tensor):
             grad_b = grad * a ** b * math.log(a)
-        elif needs[1]:
+        elif ctx.next[1] is not None:
             # d(a**b)/db = a**b * log(a); where a == 0 the limit is 0 (for b > 0).
             safe_a = where(a == 0, 1.0, a)
             grad_b = grad * where(a == 0, 0.0, a ** b * safe_a.log())
         return grad_a, grad_b
 
 
-class Neg(Function):
-    @staticmethod
-    def forward(ctx, a):
-        return ctx.backend.neg(a)
+class Neg(Op):
+    operator = "__neg__"
+    primitive, uses, fusable, onnx = "neg", ((),), True, "Neg"
 
-    @staticmethod
     def backward(ctx, grad):
-        return -grad
+        return (-grad,)
 
 
 # ------------------------------------------------------------------------------ unary math
-class Exp(Function):
-    @staticmethod
-    def forward(ctx, a):
-        y = ctx.backend.exp(a)
-        ctx.save_for_backward(y)
-        return y
+class Exp(Op):
+    method, primitive, uses, onnx = "exp", "exp", ((OUTPUT,),), "Exp"
 
-    @staticmethod
     def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad * y
+        return (grad * ctx.output(),)
 
 
-class Log(Function):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.backend.log(a)
+class Log(Op):
+    method, primitive, uses, onnx = "log", "log", ((0,),), "Log"
 
-    @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad / a
+        (a,) = ctx.saved
+        return (grad / a,)
 
 
-class Log1p(Function):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.backend.log1p(a)
+class Log1p(Op):
+    method, primitive, uses = "log1p", "log1p", ((0,),)
 
-    @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad / (a + 1.0)
+        (a,) = ctx.saved
+        return (grad / (a + 1.0),)
 
 
-class Sqrt(Function):
-    @staticmethod
-    def forward(ctx, a):
-        y = ctx.backend.sqrt(a)
-        ctx.save_for_backward(y)
-        return y
+class Sqrt(Op):
+    method, primitive, uses, fusable, onnx = "sqrt", "sqrt", ((OUTPUT,),), True, "Sqrt"
 
-    @staticmethod
     def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return grad / (y * 2.0)
+        return (grad / (ctx.output() * 2.0),)
 
 
-class Sin(Function):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.backend.sin(a)
+class Sin(Op):
+    method, primitive, uses, onnx = "sin", "sin", ((0,),), "Sin"
 
-    @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad * a.cos()
+        (a,) = ctx.saved
+        return (grad * a.cos(),)
 
 
-class Cos(Function):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.backend.cos(a)
+class Cos(Op):
+    method, primitive, uses, onnx = "cos", "cos", ((0,),), "Cos"
 
-    @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return -grad * a.sin()
+        (a,) = ctx.saved
+        return (-grad * a.sin(),)
 
 
-class Erf(Function):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.backend.erf(a)
+class Erf(Op):
+    method, primitive, uses, onnx = "erf", "erf", ((0,),), "Erf"
 
-    @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad * (-(a * a)).exp() * _TWO_OVER_SQRT_PI
+        (a,) = ctx.saved
+        return (grad * (-(a * a)).exp() * _TWO_OVER_SQRT_PI,)
 
 
-class Abs(Function):
-    @staticmethod
-    def forward(ctx, a):
-        ctx.save_for_backward(a)
-        return ctx.backend.abs(a)
+class Abs(Op):
+    """|a|; its gradient is sign(a) (0 at 0, as PyTorch), and sign's own gradient is zero
+    almost everywhere, so a second derivative is zero, not missing."""
 
-    @staticmethod
+    method, operator = "abs", "__abs__"
+    primitive, uses, fusable, onnx = "abs", ((0,),), True, "Abs"
+
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        return grad * _constant(ctx, ctx.backend.sign(a.data))
+        (a,) = ctx.saved
+        return (grad * a.sign(),)
+
+
+class Sign(Op):
+    """-1, 0 or 1 by the sign of each element. Its gradient is zero (not missing), so a
+    gradient through `abs` can be differentiated again, as in PyTorch."""
+
+    method, primitive, uses, fusable, onnx = "sign", "sign", ((),), True, "Sign"
+
+    def backward(ctx, grad):
+        return (grad * 0.0,)
 
 
 # --------------------------------------------------- activations, with fused backward ops
-class Tanh(Function):
-    @staticmethod
-    def forward(ctx, a):
-        y = ctx.backend.tanh(a)
-        ctx.save_for_backward(y)
-        return y
+class Tanh(Op):
+    method, primitive, uses, onnx = "tanh", "tanh", ((OUTPUT,),), "Tanh"
 
-    @staticmethod
     def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return TanhBackward.apply(grad, y)
+        return (TanhBackward.apply(grad, ctx.output()),)
 
 
-class TanhBackward(Function):
+class TanhBackward(Op):
     """grad * (1 - y**2) in one pass; differentiable again."""
 
-    @staticmethod
-    def forward(ctx, grad, y):
-        ctx.save_for_backward(grad, y)
-        return ctx.backend.tanh_backward(grad, y)
+    primitive, uses = "tanh_backward", ((1,), (0, 1))
 
-    @staticmethod
     def backward(ctx, gg):
-        grad, y = ctx.saved_tensors
-        needs = ctx.needs_input_grad
-        return ((TanhBackward.apply(gg, y) if needs[0] else None),
-                (gg * grad * y * -2.0 if needs[1] else None))
+        grad, y = ctx.saved
+        return ((TanhBackward.apply(gg, y) if ctx.next[0] is not None else None),
+                (gg * grad * y * -2.0 if ctx.next[1] is not None else None))
 
 
-class Sigmoid(Function):
-    @staticmethod
-    def forward(ctx, a):
-        y = ctx.backend.sigmoid(a)
-        ctx.save_for_backward(y)
-        return y
+class Sigmoid(Op):
+    method, primitive, uses, onnx = "sigmoid", "sigmoid", ((OUTPUT,),), "Sigmoid"
 
-    @staticmethod
     def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return SigmoidBackward.apply(grad, y)
+        return (SigmoidBackward.apply(grad, ctx.output()),)
 
 
-class SigmoidBackward(Function):
+class SigmoidBackward(Op):
     """grad * y * (1 - y) in one pass; differentiable again."""
 
-    @staticmethod
-    def forward(ctx, grad, y):
-        ctx.save_for_backward(grad, y)
-        return ctx.backend.sigmoid_backward(grad, y)
+    primitive, uses = "sigmoid_backward", ((1,), (0, 1))
 
-    @staticmethod
     def backward(ctx, gg):
-        grad, y = ctx.saved_tensors
-        needs = ctx.needs_input_grad
-        return ((SigmoidBackward.apply(gg, y) if needs[0] else None),
-                (gg * grad * (1.0 - y * 2.0) if needs[1] else None))
+        grad, y = ctx.saved
+        return ((SigmoidBackward.apply(gg, y) if ctx.next[0] is not None else None),
+                (gg * grad * (1.0 - y * 2.0) if ctx.next[1] is not None else None))
 
 
-class Relu(Function):
-    @staticmethod
-    def forward(ctx, a):
-        y = ctx.backend.relu(a)
-        ctx.save_for_backward(y)
-        return y
+class Relu(Op):
+    method, primitive, uses, onnx = "relu", "relu", ((OUTPUT,),), "Relu"
 
     @staticmethod
+    def fused_steps(a):
+        return [("maximum", (a, 0))]
+
     def backward(ctx, grad):
-        (y,) = ctx.saved_tensors
-        return ReluBackward.apply(grad, y)
+        return (ReluBackward.apply(grad, ctx.output()),)
 
 
-class ReluBackward(Function):
-    """grad * (y > 0) in one pass; its own gradient in `y` is zero almost everywhere."""
+class ReluBackward(Op):
+    """grad * (y > 0) in one pass. Its gradient in `y` is zero almost everywhere: it is
+    given as zeros (not left out), so every tensor upstream gets a second derivative, as in
+    PyTorch."""
 
-    @staticmethod
-    def forward(ctx, grad, y):
-        ctx.save_for_backward(y)
-        return ctx.backend.relu_backward(grad, y)
+    primitive, uses = "relu_backward", ((1,), (1,))
 
-    @staticmethod
     def backward(ctx, gg):
-        (y,) = ctx.saved_tensors
-        return (ReluBackward.apply(gg, y) if ctx.needs_input_grad[0] else None), None
+        _, y = ctx.saved
+        return ((ReluBackward.apply(gg, y) if ctx.next[0] is not None else None),
+                (gg * 0.0 if ctx.next[1] is not None else None))
 
 
 # ------------------------------------------------------------ selections between values
-class Maximum(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return ctx.backend.maximum(a, b)
+class Maximum(Op):
+    function, primitive, uses, fusable, onnx = "maximum", "maximum", ((0, 1), (0, 1)), True, "Max"
 
     @staticmethod
+    def call(a, b):
+        """Elementwise maximum; where a == b each side gets half the gradient."""
+        return Maximum.apply(*pair("maximum", a, b))
+
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        a, b = ctx.saved
         return _split_between(ctx, grad, a > b, a == b)
 
 
-class Minimum(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
-        return ctx.backend.minimum(a, b)
+class Minimum(Op):
+    function, primitive, uses, fusable, onnx = "minimum", "minimum", ((0, 1), (0, 1)), True, "Min"
 
     @staticmethod
+    def call(a, b):
+        """Elementwise minimum; where a == b each side gets half the gradient."""
+        return Minimum.apply(*pair("minimum", a, b))
+
     def backward(ctx, grad):
-        a, b = ctx.saved_tensors
+        a, b = ctx.saved
         return _split_between(ctx, grad, a < b, a == b)
 
 
 def _split_between(ctx, grad, first_wins, tie):
     """Gradients of an elementwise choice: all to the winner, half to each side on a tie."""
     share = where(first_wins, 1.0, where(tie, 0.5, 0.0)).astype(grad.dtype)
-    needs = ctx.needs_input_grad
-    return (grad * share if needs[0] else None), (grad * (1.0 - share) if needs[1] else None)
+    return ((grad * share if ctx.next[0] is not None else None),
+            (grad * (1.0 - share) if ctx.next[1] is not None else None))
 
 
-class Clip(Function):
+class Clip(Op):
+    """`a` limited to [low, high]; either bound may be None, a number or a Tensor. The
+    gradient goes to `a` inside the bounds and to the bound that is active outside them."""
+
+    method = "clip"
+
+    @staticmethod
+    def call(a, min=None, max=None):
+        return Clip.apply(a, _bound(a, min), _bound(a, max))
+
+    @staticmethod
+    def fused_steps(value, low, high):
+        steps = []
+        if low is not None:
+            steps.append(("maximum", (value, low)))
+            value = PREVIOUS_STEP
+        if high is not None:
+            steps.append(("minimum", (value, high)))
+        return steps
+
     @staticmethod
     def forward(ctx, a, low, high):
-        ctx.save_for_backward(a)
-        ctx.low, ctx.high = low, high
+        backend = ctx.backend
+        ctx.save_for_backward(a, low, high)
         out = a
         if low is not None:
-            out = ctx.backend.maximum(out, low)
+            out = backend.maximum(out, low)
         if high is not None:
-            out = ctx.backend.minimum(out, high)
+            out = backend.minimum(out, high)
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        (a,) = ctx.saved_tensors
-        inside = None
-        if ctx.low is not None:
-            inside = a >= ctx.low
-        if ctx.high is not None:
-            below = a <= ctx.high
-            inside = below if inside is None else where(inside, below, False)
-        if inside is None:
-            return grad, None, None
-        return where(inside, grad, 0.0), None, None
+        a, low, high = ctx.saved_tensors
+        needs = ctx.needs_input_grad
+        below = (a < low) if low is not None else None
+        above = (a > high) if high is not None else None
+        grad_low = where(below, grad, 0.0) if needs[1] else None
+        grad_high = where(above, grad, 0.0) if needs[2] else None
+        if below is not None and above is not None:
+            # With low > high, high wins (NumPy's order: maximum, then minimum).
+            outside = where(above, True, below)
+            if grad_low is not None:
+                grad_low = where(above, 0.0, grad_low)
+        else:
+            outside = below if below is not None else above
+        grad_a = grad if outside is None else where(outside, 0.0, grad)
+        return grad_a, grad_low, grad_high
 
 
-class Where(Function):
+def _bound(tensor, value):
+    if value is None or type(value) in (int, float, bool) or isinstance(value, Tensor):
+        return value
+    return Tensor(tensor.backend.operand(value), tensor.backend)
+
+
+class Where(Op):
+    """Elements of `a` where `cond` holds, else of `b`; differentiable in `a` and `b`."""
+
+    function, primitive, onnx, fusable = "where", "where", "Where", True
+    direct = True
+
+    @staticmethod
+    def call(cond, a, b):
+        """Elements of `a` where `cond` holds, else of `b`; differentiable in `a` and `b`."""
+        common_backend("where", (cond, a, b))
+        return where(cond, a, b)
+
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.cond = cond
@@ -352,7 +333,10 @@ class Where(Function):
                 Where.apply(cond, 0.0, grad) if needs[2] else None)
 
 
-class AsType(Function):
+class AsType(Op):
+    primitive, fusable, onnx = "astype", True, "Cast"
+    direct = True
+
     @staticmethod
     def forward(ctx, a, dtype):
         ctx.input_dtype = ctx.backend.dtype_name(a)

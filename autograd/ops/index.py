@@ -1,11 +1,21 @@
 """Indexing and its backward: `getitem`, and `index_add`, which scatters a gradient back
 (repeated indices accumulate)."""
 
-from ..function import Function
+from ..op import Op
 from ..tensor import Tensor
 
 
-class GetItem(Function):
+class GetItem(Op):
+    """`t[index]`: ints, slices, None, `...`, integer arrays and boolean masks; the gradient
+    scatters back, and repeated indices accumulate."""
+
+    operator, primitive = "__getitem__", "getitem"
+    direct = True
+
+    @staticmethod
+    def call(x, index):
+        return GetItem.apply(x, native_index(x.backend, index))
+
     @staticmethod
     def forward(ctx, a, index):
         ctx.shape, ctx.index, ctx.dtype = a.shape, index, ctx.backend.dtype_name(a)
@@ -16,7 +26,9 @@ class GetItem(Function):
         return IndexAdd.apply(grad, ctx.shape, ctx.index, ctx.dtype), None
 
 
-class IndexAdd(Function):
+class IndexAdd(Op):
+    primitive = "index_add"
+
     @staticmethod
     def forward(ctx, values, shape, index, dtype):
         ctx.index = index
@@ -45,6 +57,3 @@ def _index_array(backend, tensor):
         raise IndexError(f"getitem: index tensors must be integer or bool, got {tensor.dtype}")
     return tensor.data
 
-
-def getitem(x, index):
-    return GetItem.apply(x, native_index(x.backend, index))

@@ -1,13 +1,28 @@
 """Matrix products."""
 
-from ..function import Function
+from ..op import Op
+from ..operands import as_tensor, as_tensor_like, common_backend
+from ..tensor import Tensor
 from .reduce import Sum
 from .shape import Transpose
 
 
-class MatMul(Function):
+class MatMul(Op):
     """Batched matrix product of operands with at least two dimensions each; batch axes
     broadcast, and the engine sums their gradients back."""
+
+    function, operator, primitive, onnx = "matmul", "__matmul__", "matmul", "MatMul"
+    direct = True
+
+    @staticmethod
+    def call(a, b):
+        """NumPy's matmul (`a @ b`), 1-D operands included."""
+        common_backend("matmul", (a, b))
+        if isinstance(a, Tensor):
+            return matmul(a, as_tensor_like(a, b))
+        if isinstance(b, Tensor):
+            return matmul(as_tensor_like(b, a), b)
+        return matmul(as_tensor(a), as_tensor(b))
 
     @staticmethod
     def forward(ctx, a, b):
@@ -48,9 +63,17 @@ def matmul(a, b):
     return out
 
 
-class Linear(Function):
+class Linear(Op):
     """x @ weight.T + bias in one op: the weight's gradient comes out in the weight's own
     (out, in) layout, and a layer is one node of the graph instead of three."""
+
+    function, onnx = "linear", "Gemm"
+
+    @staticmethod
+    def call(x, weight, bias=None):
+        """x @ weight.T + bias (weight of shape (out_features, in_features)) as one op."""
+        common_backend("linear", (x, weight, bias))
+        return linear(as_tensor(x), as_tensor(weight), None if bias is None else as_tensor(bias))
 
     @staticmethod
     def forward(ctx, x, weight, bias):
@@ -99,3 +122,12 @@ def linear(x, weight, bias=None):
         raise ValueError(f"linear: bias must have shape ({weight.shape[0]},), got "
                          f"{tuple(bias.shape)}")
     return Linear.apply(x, weight, bias)
+
+
+def svd(t):
+    """Reduced singular value decomposition (u, s, vh) of a matrix, t == u @ diag(s) @ vh.
+    The factors are constants: no gradient flows through them."""
+    t = as_tensor(t)
+    if t.ndim != 2:
+        raise ValueError(f"svd: expects a matrix, got shape {tuple(t.shape)}")
+    return tuple(Tensor(a, t.backend) for a in t.backend.svd(t.data))

@@ -1,6 +1,7 @@
 """Reductions: sum, max and min over axes, and the ops composed from them."""
 
-from ..function import Function, primitive_op
+from ..function import primitive_op
+from ..op import Op, composed
 from ..tensor import Tensor
 
 
@@ -37,7 +38,14 @@ def expand_reduced(grad, shape, axes):
     return grad.reshape(kept_shape(shape, axes)).broadcast_to(shape)
 
 
-class Sum(Function):
+class Sum(Op):
+    method, primitive, onnx = "sum", "sum", "ReduceSum"
+
+    @staticmethod
+    def call(x, axis=None, keepdims=False):
+        """The sum over `axis` (an int, a tuple of ints, or None for all axes)."""
+        return Sum.apply(x, normalize_axes("sum", axis, x.ndim), keepdims)
+
     @staticmethod
     def forward(ctx, a, axes, keepdims):
         ctx.shape, ctx.axes = a.shape, axes
@@ -48,7 +56,7 @@ class Sum(Function):
         return expand_reduced(grad, ctx.shape, ctx.axes), None, None
 
 
-class _Extreme(Function):
+class _Extreme(Op):
     """max or min: the gradient goes to the extreme entries, split evenly among ties."""
 
     reduce = None
@@ -72,18 +80,30 @@ class _Extreme(Function):
 
 
 class Max(_Extreme):
+    method, primitive, onnx = "max", "max", "ReduceMax"
     reduce = "max"
+
+    @staticmethod
+    def call(x, axis=None, keepdims=False):
+        """The largest entry over `axis`; ties share the gradient evenly."""
+        _check_not_empty("max", x)
+        return Max.apply(x, normalize_axes("max", axis, x.ndim), keepdims)
 
 
 class Min(_Extreme):
+    method, primitive, onnx = "min", "min", "ReduceMin"
     reduce = "min"
 
+    @staticmethod
+    def call(x, axis=None, keepdims=False):
+        """The smallest entry over `axis`; ties share the gradient evenly."""
+        _check_not_empty("min", x)
+        return Min.apply(x, normalize_axes("min", axis, x.ndim), keepdims)
 
-def reduce_sum(x, axis=None, keepdims=False):
-    return Sum.apply(x, normalize_axes("sum", axis, x.ndim), keepdims)
 
-
-def reduce_mean(x, axis=None, keepdims=False):
+@composed
+def mean(x, axis=None, keepdims=False):
+    """The mean over `axis`."""
     axes = normalize_axes("mean", axis, x.ndim)
     count = 1
     for a in axes:
@@ -91,16 +111,7 @@ def reduce_mean(x, axis=None, keepdims=False):
     return Sum.apply(x, axes, keepdims) * (1.0 / count if count else float("nan"))
 
 
-def reduce_max(x, axis=None, keepdims=False):
-    _check_not_empty("max", x)
-    return Max.apply(x, normalize_axes("max", axis, x.ndim), keepdims)
-
-
-def reduce_min(x, axis=None, keepdims=False):
-    _check_not_empty("min", x)
-    return Min.apply(x, normalize_axes("min", axis, x.ndim), keepdims)
-
-
+@composed
 def var(x, axis=None, ddof=0, keepdims=False):
     axes = normalize_axes("var", axis, x.ndim)
     count = 1
@@ -109,14 +120,16 @@ def var(x, axis=None, ddof=0, keepdims=False):
     if count - ddof <= 0:
         raise ValueError(f"var: {count} element(s) along axis {axis!r} leave no degrees of "
                          f"freedom with ddof={ddof}; use a smaller ddof")
-    centered = x - reduce_mean(x, axes, keepdims=True)
+    centered = x - mean(x, axes, keepdims=True)
     return Sum.apply(centered * centered, axes, keepdims) * (1.0 / (count - ddof))
 
 
+@composed
 def std(x, axis=None, ddof=0, keepdims=False):
     return var(x, axis, ddof, keepdims).sqrt()
 
 
+@composed
 def argmax(x, axis=None):
     _check_not_empty("argmax", x)
     if axis is not None:
@@ -124,6 +137,7 @@ def argmax(x, axis=None):
     return primitive_op(x.backend, "argmax", x, axis)
 
 
+@composed
 def argmin(x, axis=None):
     _check_not_empty("argmin", x)
     if axis is not None:

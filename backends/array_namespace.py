@@ -4,10 +4,9 @@ NumPy (`xp = numpy`) and CuPy (`xp = cupy`) share this code, so every CPU test r
 the logic the GPU backend uses; a subclass adds only what its library does differently.
 """
 
-import math
-
 import numpy
 
+from . import formulas
 from .base import Backend
 
 
@@ -124,12 +123,6 @@ class ArrayNamespaceBackend(Backend):
 
     def tanh(self, a):
         return self.xp.tanh(a)
-
-    def sigmoid(self, a):
-        # 1 / (1 + exp(-a)) = exp(-log(1 + exp(-a))); logaddexp computes the log stably, so
-        # the result is finite and exact at both ends (0 below about -750, 1 above about 40).
-        xp = self.xp
-        return xp.exp(-xp.logaddexp(0, -a))
 
     def relu(self, a):
         return self.xp.maximum(a, 0)
@@ -255,50 +248,57 @@ class ArrayNamespaceBackend(Backend):
         e /= e.sum(axis=axis, keepdims=True)
         return e
 
+    # The fused formulas, run on the namespace's arrays (a backend compiles them where it can).
+    def sigmoid(self, a):
+        return formulas.sigmoid(a)
+
     def relu_backward(self, grad, y):
-        return grad * (y > 0)
+        return formulas.relu_backward(grad, y)
 
     def tanh_backward(self, grad, y):
-        return grad - grad * y * y
+        return formulas.tanh_backward(grad, y)
 
     def sigmoid_backward(self, grad, y):
-        scaled = grad * y
-        return scaled - scaled * y
+        return formulas.sigmoid_backward(grad, y)
 
     def sgd_step_(self, param, grad, buf, lr, momentum, dampening, nesterov, weight_decay,
                   first_step):
-        # The base rule, with in-place updates where it reads and writes the same buffer.
-        g = grad + weight_decay * param if weight_decay else grad
+        constants = formulas.sgd_constants(lr, weight_decay, momentum, dampening)
         if momentum:
-            if first_step:
-                buf[...] = g
-            else:
-                buf *= momentum
-                buf += g if dampening == 0 else (1 - dampening) * g
-            g = g + momentum * buf if nesterov else buf
-        param -= lr * g
+            self._update(formulas.sgd_momentum, dict(constants, param=param, grad=grad, buf=buf,
+                                                     nesterov=nesterov, first_step=first_step))
+        else:
+            self._update(formulas.sgd, dict(constants, param=param, grad=grad))
 
     def adam_step_(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
                    beta2, eps, weight_decay, amsgrad, decoupled_weight_decay):
-        xp = self.xp
-        g = grad
-        if weight_decay:
-            if decoupled_weight_decay:
-                param *= 1 - lr * weight_decay
-            else:
-                g = g + weight_decay * param
-        exp_avg *= beta1
-        exp_avg += (1 - beta1) * g
-        exp_avg_sq *= beta2
-        exp_avg_sq += (1 - beta2) * (g * g)
-        second = exp_avg_sq
-        if amsgrad:
-            xp.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
-            second = max_exp_avg_sq
-        denom = xp.sqrt(second)
-        denom /= math.sqrt(1 - beta2 ** step)
-        denom += eps
-        param -= (lr / (1 - beta1 ** step)) * (exp_avg / denom)
+        values = formulas.adam_constants(step, lr, beta1, beta2, eps, weight_decay,
+                                         decoupled_weight_decay)
+        values.update(param=param, grad=grad, exp_avg=exp_avg, exp_avg_sq=exp_avg_sq,
+                      max_exp_avg_sq=max_exp_avg_sq)
+        self._update(formulas.amsgrad if amsgrad else formulas.adam, values)
+
+    def rmsprop_step_(self, param, grad, square_avg, grad_avg, buf, lr, alpha, eps,
+                      weight_decay, momentum, centered):
+        values = formulas.rmsprop_constants(lr, alpha, eps, weight_decay, momentum)
+        values.update(param=param, grad=grad, square_avg=square_avg, grad_avg=grad_avg,
+                      buf=buf, centered=centered)
+        self._update(formulas.rmsprop_centered_momentum if momentum or centered
+                     else formulas.rmsprop, values)
+
+    def adagrad_step_(self, param, grad, state_sum, step, lr, lr_decay, weight_decay, eps):
+        values = formulas.adagrad_constants(step, lr, lr_decay, weight_decay, eps)
+        values.update(param=param, grad=grad, state_sum=state_sum)
+        self._update(formulas.adagrad, values)
+
+    def _update(self, formula, values):
+        """Run the update `formula` on the arrays and write its results into them."""
+        results = formula(*formulas.arguments(formula, values))
+        if not isinstance(results, tuple):
+            results = (results,)
+        for name, result in zip(formulas.UPDATES[formula], results):
+            if values[name] is not None and values[name] is not result:
+                values[name][...] = result
 
     def log_softmax(self, a, axis):
         xp = self.xp

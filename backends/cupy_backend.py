@@ -10,10 +10,11 @@ without it (or without a GPU) gets a `BackendUnavailable` that says why.
 """
 
 import importlib
-import math
+import inspect
 
 import numpy
 
+from . import formulas
 from .array_namespace import ArrayNamespaceBackend
 from .base import BackendUnavailable
 
@@ -83,97 +84,64 @@ class CupyBackend(ArrayNamespaceBackend):
         self.xp.cuda.get_current_stream().synchronize()
 
     # ---------------------------------------------------------------- fused kernels
+    # Each is a `cupy.ElementwiseKernel` made from its formula in `backends.formulas`, one pass
+    # over device memory; CuPy compiles each on first use and caches it on disk.
     def sigmoid(self, a):
-        return self._kernels.sigmoid(a)
+        return self._kernels.elementwise(formulas.sigmoid)(a)
 
     def relu_backward(self, grad, y):
-        return self._kernels.relu_backward(grad, y)
+        return self._kernels.elementwise(formulas.relu_backward)(grad, y)
 
     def tanh_backward(self, grad, y):
-        return self._kernels.tanh_backward(grad, y)
+        return self._kernels.elementwise(formulas.tanh_backward)(grad, y)
 
     def sigmoid_backward(self, grad, y):
-        return self._kernels.sigmoid_backward(grad, y)
+        return self._kernels.elementwise(formulas.sigmoid_backward)(grad, y)
 
-    def sgd_step_(self, param, grad, buf, lr, momentum, dampening, nesterov, weight_decay,
-                  first_step):
-        if not momentum:
-            self._kernels.sgd(grad, -lr, weight_decay, param)
-            return
-        self._kernels.sgd_momentum(grad, -lr, momentum, 1 - dampening, weight_decay,
-                                   bool(nesterov), bool(first_step), param, buf)
-
-    def adam_step_(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
-                   beta2, eps, weight_decay, amsgrad, decoupled_weight_decay):
-        decoupled = bool(weight_decay) and decoupled_weight_decay
-        constants = (beta1, 1 - beta1, beta2, 1 - beta2, eps,
-                     0 if decoupled else weight_decay,
-                     1 - lr * weight_decay if decoupled else 1,
-                     math.sqrt(1 - beta2 ** step), -lr / (1 - beta1 ** step))
-        if amsgrad:
-            self._kernels.amsgrad(grad, *constants, param, exp_avg, exp_avg_sq,
-                                  max_exp_avg_sq)
-        else:
-            self._kernels.adam(grad, *constants, param, exp_avg, exp_avg_sq)
-
-
-# The update kernels read and write their output arguments in place; the hyperparameters
-# arrive combined as the base Backend's composed update combines them.
-_ADAM_PARAMS = ("T grad, T beta1, T keep1, T beta2, T keep2, T eps, T weight_decay, "
-                "T decay, T sqrt_bias2, T step_size")
-_ADAM_MOMENTS = """
-    T g = grad;
-    T p = param * decay;
-    if (weight_decay != (T)0) g = g + p * weight_decay;
-    exp_avg = exp_avg * beta1 + g * keep1;
-    exp_avg_sq = exp_avg_sq * beta2 + g * g * keep2;
-"""
+    def _update(self, formula, values):
+        """Run the update `formula` in place on the device, in one kernel."""
+        for name in formulas.UPDATES[formula]:
+            if values[name] is None:  # a state the formula does not read: scratch space
+                values[name] = self.xp.zeros_like(values["param"])
+        self._kernels.update(formula)(*formulas.arguments(formula, values))
 
 
 class _FusedKernels:
-    """The backend's `cupy.ElementwiseKernel`s; CuPy compiles each on first use and caches it
-    on disk."""
+    """The kernels made from the formulas, each made once, when first used."""
 
     def __init__(self, cupy):
-        kernel = cupy.ElementwiseKernel
-        self.sigmoid = kernel(
-            "T x", "T y",
-            "T e = exp(-fabs(x)); y = (x >= (T)0 ? (T)1 : e) / ((T)1 + e)",
-            "pluggrad_sigmoid")
-        self.relu_backward = kernel(
-            "T grad, T y", "T out", "out = grad * (y > (T)0 ? (T)1 : (T)0)",
-            "pluggrad_relu_backward")
-        self.tanh_backward = kernel(
-            "T grad, T y", "T out", "out = grad * ((T)1 - y * y)", "pluggrad_tanh_backward")
-        self.sigmoid_backward = kernel(
-            "T grad, T y", "T out", "out = grad * (y * ((T)1 - y))",
-            "pluggrad_sigmoid_backward")
-        self.sgd = kernel(
-            "T grad, T neg_lr, T weight_decay", "T param",
-            "T g = grad; if (weight_decay != (T)0) g = g + param * weight_decay;"
-            "param = param + g * neg_lr",
-            "pluggrad_sgd")
-        self.sgd_momentum = kernel(
-            "T grad, T neg_lr, T momentum, T keep, T weight_decay, bool nesterov, "
-            "bool first_step", "T param, T buf",
-            """
-            T g = grad;
-            if (weight_decay != (T)0) g = g + param * weight_decay;
-            buf = first_step ? g : buf * momentum + g * keep;
-            g = nesterov ? g + buf * momentum : buf;
-            param = param + g * neg_lr;
-            """,
-            "pluggrad_sgd_momentum")
-        self.adam = kernel(
-            _ADAM_PARAMS, "T param, T exp_avg, T exp_avg_sq",
-            _ADAM_MOMENTS + "param = p + exp_avg / (sqrt(exp_avg_sq) / sqrt_bias2 + eps) "
-                            "* step_size;",
-            "pluggrad_adam")
-        self.amsgrad = kernel(
-            _ADAM_PARAMS, "T param, T exp_avg, T exp_avg_sq, T max_exp_avg_sq",
-            _ADAM_MOMENTS + """
-            if (!(max_exp_avg_sq >= exp_avg_sq || max_exp_avg_sq != max_exp_avg_sq))
-                max_exp_avg_sq = exp_avg_sq;
-            param = p + exp_avg / (sqrt(max_exp_avg_sq) / sqrt_bias2 + eps) * step_size;
-            """,
-            "pluggrad_amsgrad")
+        self._cupy = cupy
+        self._made = {}
+
+    def elementwise(self, formula):
+        kernel = self._made.get(formula)
+        if kernel is None:
+            names = list(inspect.signature(formula).parameters)
+            kernel = self._made[formula] = self._cupy.ElementwiseKernel(
+                ", ".join(f"T {n}" for n in names), "T out",
+                formulas.cuda_source(formula, ["out"]), f"pluggrad_{formula.__name__}")
+        return kernel
+
+    def update(self, formula):
+        """A kernel taking the formula's arguments in its order: the arrays it updates are
+        the kernel's outputs, read and written in place."""
+        kernel = self._made.get(formula)
+        if kernel is None:
+            updated = formulas.UPDATES[formula]
+            names = list(inspect.signature(formula).parameters)
+            inputs = [f"{'bool' if n in formulas.FLAGS else 'T'} {n}" for n in names
+                      if n not in updated]
+            made = self._cupy.ElementwiseKernel(
+                ", ".join(inputs), ", ".join(f"T {n}" for n in updated),
+                formulas.cuda_source(formula, updated), f"pluggrad_{formula.__name__}")
+            order = [n for n in names if n not in updated] + list(updated)
+            position = [order.index(n) for n in names]
+
+            def kernel(*arguments):
+                ordered = [None] * len(arguments)
+                for value, index in zip(arguments, position):
+                    ordered[index] = value
+                made(*ordered)
+
+            self._made[formula] = kernel
+        return kernel

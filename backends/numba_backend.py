@@ -31,7 +31,8 @@ import numpy  # noqa: E402
 from . import numba_fusion
 from . import numba_kernels as kernels
 from .numpy_backend import NumpyBackend
-from .numpy_ufuncs import FLOAT_CODES, compiled
+from . import formulas
+from .formulas import FLOAT_CODES, ufuncs as compiled
 from .thread_chunks import ChunkPool
 
 # The element counts from which each parallel path beats the NumPy backend. Measured on a
@@ -246,9 +247,10 @@ class NumbaBackend(NumpyBackend):
         if not _same_layout(SGD_MIN_SIZE, param, grad, buf):
             return super().sgd_step_(param, grad, buf, lr, momentum, dampening, nesterov,
                                      weight_decay, first_step)
-        t = param.dtype.type
-        kernels.sgd_step(param.reshape(-1), grad.reshape(-1), _flat(buf), t(-lr), t(momentum),
-                         t(1 - dampening), bool(nesterov), t(weight_decay), bool(first_step))
+        c = _typed(param, formulas.sgd_constants(lr, weight_decay, momentum, dampening))
+        kernels.sgd_step(param.reshape(-1), grad.reshape(-1), _flat(buf), c["neg_lr"],
+                         c["weight_decay"], c["momentum"], c["keep"], bool(nesterov),
+                         bool(first_step))
 
     def adam_step_(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
                    beta2, eps, weight_decay, amsgrad, decoupled_weight_decay):
@@ -258,13 +260,11 @@ class NumbaBackend(NumpyBackend):
             return super().adam_step_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step,
                                       lr, beta1, beta2, eps, weight_decay, amsgrad,
                                       decoupled_weight_decay)
-        t = param.dtype.type
-        decoupled = bool(weight_decay) and decoupled_weight_decay
+        c = _typed(param, formulas.adam_constants(step, lr, beta1, beta2, eps, weight_decay,
+                                                  decoupled_weight_decay))
         kernels.adam_step(
             param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
-            _flat(max_exp_avg_sq), t(beta1), t(1 - beta1), t(beta2), t(1 - beta2), t(eps),
-            t(0 if decoupled else weight_decay), t(1 - lr * weight_decay if decoupled else 1),
-            t(math.sqrt(1 - beta2 ** step)), t(-lr / (1 - beta1 ** step)))
+            _flat(max_exp_avg_sq), *formulas.constants_in_order(formulas.adam, c))
 
     def rmsprop_step_(self, param, grad, square_avg, grad_avg, buf, lr, alpha, eps,
                       weight_decay, momentum, centered):
@@ -273,23 +273,29 @@ class NumbaBackend(NumpyBackend):
         if not _same_layout(UPDATE_MIN_SIZE, param, grad, square_avg, grad_avg, buf):
             return super().rmsprop_step_(param, grad, square_avg, grad_avg, buf, lr, alpha,
                                          eps, weight_decay, momentum, centered)
-        t = param.dtype.type
+        c = _typed(param, formulas.rmsprop_constants(lr, alpha, eps, weight_decay, momentum))
         kernels.rmsprop_step(param.reshape(-1), grad.reshape(-1), square_avg.reshape(-1),
-                             _flat(grad_avg), _flat(buf), t(-lr), t(alpha), t(1 - alpha),
-                             t(eps), t(weight_decay), t(momentum))
+                             _flat(grad_avg), _flat(buf), c["neg_lr"], c["alpha"], c["keep"],
+                             c["eps"], c["weight_decay"], c["momentum"])
 
     def adagrad_step_(self, param, grad, state_sum, step, lr, lr_decay, weight_decay, eps):
         if not _same_layout(UPDATE_MIN_SIZE, param, grad, state_sum):
             return super().adagrad_step_(param, grad, state_sum, step, lr, lr_decay,
                                          weight_decay, eps)
-        t = param.dtype.type
-        clr = lr / (1 + (step - 1) * lr_decay)
+        c = _typed(param, formulas.adagrad_constants(step, lr, lr_decay, weight_decay, eps))
         kernels.adagrad_step(param.reshape(-1), grad.reshape(-1), state_sum.reshape(-1),
-                             t(-clr), t(weight_decay), t(eps))
+                             c["neg_clr"], c["weight_decay"], c["eps"])
 
     def fuse_elementwise(self, program):
         """One parallel kernel for a run of elementwise steps of a traced program."""
         return numba_fusion.fuse_elementwise(program)
+
+
+def _typed(param, constants):
+    """The folded hyperparameters as scalars of the parameter's dtype, rounded once, as NumPy
+    rounds the Python scalars of the formula run on arrays."""
+    t = param.dtype.type
+    return {name: t(value) for name, value in constants.items()}
 
 
 def _small_float(min_size, a, b):

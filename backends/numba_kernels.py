@@ -18,7 +18,7 @@ import os
 import numpy as np
 from numba import njit, prange
 
-from . import numba_cache
+from . import formulas, numba_cache
 
 # Numba fixes a function's cache folder when the function is defined, so this comes first.
 numba_cache.configure(os.path.dirname(os.path.abspath(__file__)))
@@ -165,37 +165,36 @@ def where_scalar(cond, a, s, a_when, out):
 
 
 # ------------------------------------------------------------------ activation backward masks
+# The arithmetic is the formula of `backends.formulas`, inlined into each parallel loop.
+_relu_backward = njit(inline="always")(formulas.relu_backward)
+_tanh_backward = njit(inline="always")(formulas.tanh_backward)
+_sigmoid_backward = njit(inline="always")(formulas.sigmoid_backward)
+_sigmoid_from_exp = njit(inline="always")(formulas.sigmoid_from_exp)
+
+
 @kernel
 def relu_backward(grad, y, out):
-    zero = out.dtype.type(0)
-    one = out.dtype.type(1)
     for i in prange(out.size):
-        out[i] = grad[i] * (one if y[i] > zero else zero)
+        out[i] = _relu_backward(grad[i], y[i])
 
 
 @kernel
 def tanh_backward(grad, y, out):
-    one = out.dtype.type(1)
     for i in prange(out.size):
-        out[i] = grad[i] * (one - y[i] * y[i])
+        out[i] = _tanh_backward(grad[i], y[i])
 
 
 @kernel
 def sigmoid_backward(grad, y, out):
-    one = out.dtype.type(1)
     for i in prange(out.size):
-        out[i] = grad[i] * (y[i] * (one - y[i]))
+        out[i] = _sigmoid_backward(grad[i], y[i])
 
 
 @kernel
 def sigmoid_from_exp(a, e):
-    """Finish a stable sigmoid in place: `e` holds exp(-|a|), in (0, 1], so nothing
-    overflows; the result is 1/(1+e) for a >= 0 and e/(1+e) below."""
-    one = e.dtype.type(1)
-    zero = e.dtype.type(0)
+    """Finish a stable sigmoid in place: `e` holds exp(-|a|)."""
     for i in prange(e.size):
-        numerator = one if a[i] >= zero else e[i]
-        e[i] = numerator / (one + e[i])
+        e[i] = _sigmoid_from_exp(a[i], e[i])
 
 
 @kernel
@@ -362,78 +361,65 @@ def log_row_sums_plus(e, peaks, out):
 # Backend's composed update combines them (`neg_lr` is -lr, `keep` is 1 - dampening, ...), so
 # the arithmetic matches it step for step. `None` for an unused state buffer removes its
 # branch at compile time.
+_sgd = njit(inline="always")(formulas.sgd)
+_sgd_momentum = njit(inline="always")(formulas.sgd_momentum)
+_adam = njit(inline="always")(formulas.adam)
+_amsgrad = njit(inline="always")(formulas.amsgrad)
+_rmsprop = njit(inline="always")(formulas.rmsprop)
+_rmsprop_centered_momentum = njit(inline="always")(formulas.rmsprop_centered_momentum)
+_adagrad = njit(inline="always")(formulas.adagrad)
+
+
 @kernel
-def sgd_step(param, grad, buf, neg_lr, momentum, keep, nesterov, weight_decay, first_step):
-    """`buf` is the momentum buffer (None without momentum); `keep` is 1 - dampening."""
+def sgd_step(param, grad, buf, neg_lr, weight_decay, momentum, keep, nesterov, first_step):
+    """`buf` is the momentum buffer (None without momentum)."""
     for i in prange(param.size):
-        g = grad[i]
-        if weight_decay != 0:
-            g = g + param[i] * weight_decay
-        if buf is not None:
-            b = g if first_step else buf[i] * momentum + g * keep
-            buf[i] = b
-            g = g + b * momentum if nesterov else b
-        param[i] += g * neg_lr
+        if buf is None:
+            param[i] = _sgd(param[i], grad[i], neg_lr, weight_decay)
+        else:
+            param[i], buf[i] = _sgd_momentum(param[i], grad[i], buf[i], neg_lr, weight_decay,
+                                             momentum, keep, nesterov, first_step)
 
 
 @kernel
 def adam_step(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, beta1, keep1, beta2, keep2,
               eps, weight_decay, decay, sqrt_bias2, step_size):
-    """`keep1` = 1 - beta1, `keep2` = 1 - beta2; weight decay is either decoupled (`decay` =
-    1 - lr * weight_decay multiplies the parameter, `weight_decay` is 0) or added to the
-    gradient (`decay` is 1); `sqrt_bias2` = sqrt(1 - beta2**step), `step_size` =
-    -lr / (1 - beta1**step); `max_exp_avg_sq` is None without amsgrad."""
-    one = param.dtype.type(1)
+    """`max_exp_avg_sq` is None without amsgrad."""
     for i in prange(param.size):
-        g = grad[i]
-        p = param[i]
-        if decay != one:
-            p = p * decay
-        if weight_decay != 0:
-            g = g + p * weight_decay
-        m = exp_avg[i] * beta1 + g * keep1
-        v = exp_avg_sq[i] * beta2 + g * g * keep2
-        exp_avg[i] = m
-        exp_avg_sq[i] = v
-        if max_exp_avg_sq is not None:
-            previous = max_exp_avg_sq[i]
-            v = previous if previous >= v or previous != previous else v
-            max_exp_avg_sq[i] = v
-        param[i] = p + m / (np.sqrt(v) / sqrt_bias2 + eps) * step_size
+        if max_exp_avg_sq is None:
+            param[i], exp_avg[i], exp_avg_sq[i] = _adam(
+                param[i], grad[i], exp_avg[i], exp_avg_sq[i], beta1, keep1, beta2, keep2,
+                eps, weight_decay, decay, sqrt_bias2, step_size)
+        else:
+            param[i], exp_avg[i], exp_avg_sq[i], max_exp_avg_sq[i] = _amsgrad(
+                param[i], grad[i], exp_avg[i], exp_avg_sq[i], max_exp_avg_sq[i], beta1, keep1,
+                beta2, keep2, eps, weight_decay, decay, sqrt_bias2, step_size)
 
 
 @kernel
 def rmsprop_step(param, grad, square_avg, grad_avg, buf, neg_lr, alpha, keep, eps,
                  weight_decay, momentum):
-    """`keep` = 1 - alpha; `grad_avg` is None unless centered, `buf` None without
-    momentum."""
+    """`grad_avg` is None unless centered, `buf` None without momentum."""
+    zero = param.dtype.type(0)
     for i in prange(param.size):
-        g = grad[i]
-        if weight_decay != 0:
-            g = g + param[i] * weight_decay
-        sq = square_avg[i] * alpha + g * g * keep
+        if grad_avg is None and buf is None:
+            param[i], square_avg[i] = _rmsprop(param[i], grad[i], square_avg[i], neg_lr,
+                                               alpha, keep, eps, weight_decay)
+            continue
+        p, sq, ga, b = _rmsprop_centered_momentum(
+            param[i], grad[i], square_avg[i], zero if grad_avg is None else grad_avg[i],
+            zero if buf is None else buf[i], neg_lr, alpha, keep, eps, weight_decay,
+            momentum if buf is not None else zero, grad_avg is not None)
+        param[i] = p
         square_avg[i] = sq
         if grad_avg is not None:
-            ga = grad_avg[i] * alpha + g * keep
             grad_avg[i] = ga
-            avg = np.sqrt(sq - ga * ga) + eps
-        else:
-            avg = np.sqrt(sq) + eps
         if buf is not None:
-            b = buf[i] * momentum + g / avg
             buf[i] = b
-            param[i] += b * neg_lr
-        else:
-            param[i] += g / avg * neg_lr
 
 
 @kernel
 def adagrad_step(param, grad, state_sum, neg_clr, weight_decay, eps):
-    """`neg_clr` is minus the decayed learning rate, -lr / (1 + (step - 1) * lr_decay)."""
     for i in prange(param.size):
-        g = grad[i]
-        if weight_decay != 0:
-            g = g + param[i] * weight_decay
-        s = state_sum[i] + g * g
-        state_sum[i] = s
-        param[i] += g / (np.sqrt(s) + eps) * neg_clr
+        param[i], state_sum[i] = _adagrad(param[i], grad[i], state_sum[i], neg_clr,
+                                          weight_decay, eps)

@@ -87,8 +87,10 @@ def _run_nodes(queue, leaf_grads, retain_graph, captured_outputs, captured):
             input_grads = node._backward(grads)
         else:
             input_grads = node._backward(*grads)
-        if not retain_graph:
-            node.free()
+        if not retain_graph:  # drop what backward read: only the graph's skeleton stays
+            if node.saved is not None:
+                node.saved = FREED
+            node._out = None
         if node._fit is not None:
             input_grads = _fit_to_inputs(node, input_grads)
         for parent, grad in zip(node.next, input_grads):

@@ -18,12 +18,14 @@ from .tensor import _SCALARS, Tensor
 
 
 class _Output:
-    """In `saved`: the op's output number `index`, found again through its weak reference."""
+    """In `saved`: the op's output number `index` (found again through its weak reference,
+    or made anew from `array` once the caller dropped it)."""
 
-    __slots__ = ("index",)
+    __slots__ = ("index", "array")
 
-    def __init__(self, index):
+    def __init__(self, index, array):
         self.index = index
+        self.array = array
 
 
 class _ForwardContext:
@@ -85,13 +87,12 @@ class Function(Node):
             return ()
         if saved is FREED or self._saved_at != tensor_module.version_clock:
             self.check_saved_versions()
-        return tuple([self._output_tensor(v.index) if type(v) is _Output else v
-                      for v in saved])
+        return tuple([self._output_tensor(v) if type(v) is _Output else v for v in saved])
 
-    def _output_tensor(self, index):
-        tensor = self._out[index]()
+    def _output_tensor(self, saved_output):
+        tensor = self._out[saved_output.index]()
         if tensor is None:
-            return Tensor(self._saved_outputs[index], self.backend, True, self, index)
+            return Tensor(saved_output.array, self.backend, True, self, saved_output.index)
         return tensor
 
     def check_saved_versions(self):
@@ -105,7 +106,9 @@ class Function(Node):
                 raise self.modified_error(value)
 
     def output(self):
-        return self._output_tensor(0)
+        """The first output as a Tensor, for a built-in op on the general path that saved
+        it."""
+        return next(self._output_tensor(v) for v in self.saved if type(v) is _Output)
 
     # ------------------------------------------------------------------ applying
     @classmethod
@@ -165,11 +168,6 @@ class Function(Node):
             self._out_meta = tuple([(o.shape, self.backend.dtype_name(o)) for o in outs])
         if self.saved is not None:
             self.saved = tuple([self._resolve(v, args, outs) for v in self.saved])
-            # Only the outputs backward reads are kept, to rebuild them if they are dropped.
-            kept = {v.index for v in self.saved if type(v) is _Output}
-            if kept:
-                self._saved_outputs = tuple([o if i in kept else None
-                                             for i, o in enumerate(outs)])
         return tensors if type(out) is tuple else tensors[0]
 
     def _resolve(self, value, args, outs):
@@ -179,18 +177,13 @@ class Function(Node):
             return value
         for i, o in enumerate(outs):
             if o is value:
-                return _Output(i)
+                return _Output(i, o)
         for a in args:
             if isinstance(a, Tensor) and a.data is value:
                 return a
         if self.backend.is_native(value):
             return Tensor(value, self.backend)
         return value
-
-    def free(self):
-        if self.saved is not None:
-            self.saved = FREED
-        self._saved_outputs = None
 
     def _backward(self, *grads):
         """What the engine calls: the subclass's `backward`, its result checked."""

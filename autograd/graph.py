@@ -15,7 +15,7 @@ import itertools
 import threading
 
 from . import tensor as tensor_module
-from .tensor import Tensor
+from .tensor import Tensor, new_tensor
 
 # What `saved` holds once a backward without `retain_graph` has run.
 FREED = object()
@@ -109,7 +109,7 @@ class Node:
         array when the caller dropped it), checked against in-place changes."""
         tensor = self._out()
         if tensor is None:
-            return Tensor(self.saved, self.backend, True, self, 0)
+            return new_tensor(self.saved, self.backend, True, self)
         return tensor
 
     def check_saved_versions(self):
@@ -137,12 +137,6 @@ class Node:
             f"{self.name()}: trying to backward through the graph a second time, but its "
             f"saved values were freed by the first backward(). Pass retain_graph=True to the "
             f"first backward() (or autograd.grad) to keep them.")
-
-    def free(self):
-        """Drop what the backward read: only the skeleton of the graph stays."""
-        if self.saved is not None:
-            self.saved = FREED
-        self._out = None
 
     def name(self):
         return type(self).__name__ + "Backward"

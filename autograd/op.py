@@ -34,8 +34,8 @@ from . import grad_mode
 from . import graph
 from . import tensor as tensor_module
 from .function import Function, backend_mix_error, explained_error
-from .graph import Node
-from .tensor import _SCALARS, Tensor
+from .graph import Node, edge
+from .tensor import _SCALARS, Tensor, new_tensor
 
 OUTPUT = "output"
 
@@ -99,7 +99,6 @@ class Op(Function):
             cls._backward = cls.backward
             cls.output = Node.output
             cls.check_saved_versions = Node.check_saved_versions
-            cls.free = Node.free
 
     def backward(ctx, *grads):
         raise NotImplementedError
@@ -120,6 +119,9 @@ def _unary_apply(cls):
     saves_output = OUTPUT in reads
     saves_input = 0 in reads
     state = grad_mode._state
+    new_node = cls.__new__
+    next_sequence = graph.node_counter.__next__
+    ref = weakref.ref
 
     def apply(x):
         backend = x.backend
@@ -128,23 +130,23 @@ def _unary_apply(cls):
         except (ValueError, TypeError, OverflowError) as error:
             raise explained_error(cls, error, (x,)) from error
         if x.requires_grad and state.enabled:
-            node = cls.__new__(cls)
+            node = new_node(cls)
             grad_fn = x.grad_fn
             node.next = ((x if grad_fn is None else grad_fn if x._output_index == 0
                           else (grad_fn, x._output_index)),)
             node.backend = backend
-            node._sequence = next(graph.node_counter)
+            node._sequence = next_sequence()
             node._saved_at = tensor_module.version_clock
             node._grads = None
-            result = Tensor(out, backend, True, node)
+            result = new_tensor(out, backend, True, node)
             if saves_output:
                 node.saved = out
-                node._out = weakref.ref(result)
+                node._out = ref(result)
             else:
                 node.saved = (x,) if saves_input else None
                 node._out = None
         else:
-            result = Tensor(out, backend)
+            result = new_tensor(out, backend)
         if graph.active_traces:
             graph.record(cls, (x,), result)
         return result
@@ -155,58 +157,104 @@ def _unary_apply(cls):
 
 def _binary_apply(cls):
     """`apply(a, b)` for a two-input lean op; one of `a`, `b` is a Tensor, the other a
-    Tensor, a Python number or an array the backend accepts as an operand."""
+    Tensor, a Python number or an array the backend accepts as an operand.
+
+    The two common cases, a Tensor with a Python number and two Tensors of one shape and
+    dtype, are written out; every other case (reflected operands, arrays, broadcasting,
+    mixed dtypes) goes through `general`."""
     primitive = cls.primitive
     reads_a, reads_b = cls.uses
-    # Whether input 0 (1) is kept when input 0 (1) needs a gradient.
-    keep_a = (0 in reads_a, 0 in reads_b)
-    keep_b = (1 in reads_a, 1 in reads_b)
+    # What is kept, by which inputs need a gradient: KEEP[needs_a][needs_b] = (keep a, keep b).
+    keep = [[(False, False), (0 in reads_b, 1 in reads_b)],
+            [(0 in reads_a, 1 in reads_a),
+             (0 in reads_a or 0 in reads_b, 1 in reads_a or 1 in reads_b)]]
+    keeps_a_for_a = 0 in reads_a
     state = grad_mode._state
+    new_node = cls.__new__
+    next_sequence = graph.node_counter.__next__
+
+    def record(node, backend, out, edge_a, edge_b, a, b):
+        node.next = (edge_a, edge_b)
+        node.backend = backend
+        node._sequence = next_sequence()
+        node._saved_at = tensor_module.version_clock
+        node._grads = None
+        node._out = None
+        return new_tensor(out, backend, True, node)
 
     def apply(a, b):
+        if isinstance(a, Tensor) and a.backend is getattr(b, "backend", a.backend):
+            backend = a.backend
+            if type(b) in _SCALARS:
+                try:
+                    out = getattr(backend, primitive)(a.data, b)
+                except (ValueError, TypeError, OverflowError) as error:
+                    raise explained_error(cls, error, (a, b)) from error
+                if not (a.requires_grad and state.enabled):
+                    result = new_tensor(out, backend)
+                else:
+                    node = new_node(cls)
+                    grad_fn = a.grad_fn
+                    node.saved = (a if keeps_a_for_a else None, b)
+                    result = record(node, backend, out, a if grad_fn is None else grad_fn
+                                    if a._output_index == 0 else (grad_fn, a._output_index),
+                                    None, a, b)
+                if graph.active_traces:
+                    graph.record(cls, (a, b), result)
+                return result
+            if isinstance(b, Tensor):
+                a_data, b_data = a.data, b.data
+                if a_data.shape == b_data.shape and a_data.dtype is b_data.dtype:
+                    try:
+                        out = getattr(backend, primitive)(a_data, b_data)
+                    except (ValueError, TypeError, OverflowError) as error:
+                        raise explained_error(cls, error, (a, b)) from error
+                    if not ((a.requires_grad or b.requires_grad) and state.enabled):
+                        result = new_tensor(out, backend)
+                    else:
+                        node = new_node(cls)
+                        edge_a, edge_b = edge(a), edge(b)
+                        keep_a, keep_b = keep[edge_a is not None][edge_b is not None]
+                        node.saved = (a if keep_a else None, b if keep_b else None)
+                        result = record(node, backend, out, edge_a, edge_b, a, b)
+                    if graph.active_traces:
+                        graph.record(cls, (a, b), result)
+                    return result
+        return general(a, b)
+
+    def general(a, b):
         if isinstance(a, Tensor):
             backend = a.backend
-            a_data = a.data
-            requires_grad = a.requires_grad
             if isinstance(b, Tensor):
                 if b.backend is not backend:
                     raise backend_mix_error(cls, backend, b.backend)
-                b_data = b.data
-                requires_grad = requires_grad or b.requires_grad
-            elif type(b) in _SCALARS:
-                b_data = b
-            else:
-                b_data = b = _operand(cls, backend, b)
+            elif type(b) not in _SCALARS:
+                b = _operand(cls, backend, b)
         else:
             backend = b.backend
-            b_data = b.data
-            requires_grad = b.requires_grad
-            a_data = a if type(a) in _SCALARS else (a := _operand(cls, backend, a))
+            if type(a) not in _SCALARS:
+                a = _operand(cls, backend, a)
+        a_data = a.data if isinstance(a, Tensor) else a
+        b_data = b.data if isinstance(b, Tensor) else b
         try:
             out = getattr(backend, primitive)(a_data, b_data)
         except (ValueError, TypeError, OverflowError) as error:
             raise explained_error(cls, error, (a, b)) from error
-        if requires_grad and state.enabled:
-            node = cls.__new__(cls)
-            edge_a = graph.edge(a) if isinstance(a, Tensor) else None
-            edge_b = graph.edge(b) if isinstance(b, Tensor) else None
-            node.next = (edge_a, edge_b)
-            node.backend = backend
-            node._sequence = next(graph.node_counter)
-            node._saved_at = tensor_module.version_clock
-            node._grads = None
-            node._out = None
-            needs = (edge_a is not None, edge_b is not None)
-            node.saved = (a if (keep_a[0] and needs[0]) or (keep_a[1] and needs[1]) else None,
-                          b if (keep_b[0] and needs[0]) or (keep_b[1] and needs[1]) else None)
-            shape, dtype = out.shape, out.dtype
-            if ((needs[0] and (a_data.shape != shape or a_data.dtype is not dtype))
-                    or (needs[1] and (b_data.shape != shape or b_data.dtype is not dtype))):
-                node._fit = ((a_data.shape, a_data.dtype) if needs[0] else None,
-                             (b_data.shape, b_data.dtype) if needs[1] else None)
-            result = Tensor(out, backend, True, node)
+        edge_a = edge(a) if isinstance(a, Tensor) else None
+        edge_b = edge(b) if isinstance(b, Tensor) else None
+        if (edge_a is None and edge_b is None) or not state.enabled:
+            result = new_tensor(out, backend)
         else:
-            result = Tensor(out, backend)
+            node = new_node(cls)
+            keep_a, keep_b = keep[edge_a is not None][edge_b is not None]
+            node.saved = (a if keep_a or type(a) in _SCALARS else None,
+                          b if keep_b or type(b) in _SCALARS else None)
+            inputs = ((edge_a, a_data), (edge_b, b_data))
+            if any(e is not None and (d.shape != out.shape or d.dtype != out.dtype)
+                   for e, d in inputs):
+                node._fit = tuple([(d.shape, d.dtype) if e is not None else None
+                                   for e, d in inputs])
+            result = record(node, backend, out, edge_a, edge_b, a, b)
         if graph.active_traces:
             graph.record(cls, (a, b), result)
         return result

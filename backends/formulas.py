@@ -2,7 +2,7 @@
 updates, as functions of one element's values.
 
 They are written in a small subset of Python (arithmetic, comparisons, `a if c else b` on a
-hyperparameter, and NumPy's `exp`, `sqrt`, `where`, `maximum`), so that one text serves every
+hyperparameter, and NumPy's `exp`, `sqrt`, `maximum`), so that one text serves every
 backend:
 - on NumPy (or CuPy) arrays, the function runs as it is, elementwise;
 - `ufuncs.<name>` is the elementwise formula compiled by Numba into a NumPy ufunc (one call,
@@ -23,7 +23,7 @@ import os
 import re
 import types
 
-from numpy import exp, maximum, sqrt, where
+from numpy import exp, maximum, sqrt
 
 
 # ------------------------------------------------------------------------ activations
@@ -33,8 +33,10 @@ def sigmoid(x):
 
 
 def sigmoid_from_exp(x, e):
-    """Sigmoid of `x` given e = exp(-|x|), in (0, 1] (a backend may compute the exp apart)."""
-    return where(x >= 0, 1.0, e) / (1.0 + e)
+    """Sigmoid of `x` given e = exp(-|x|), in (0, 1] (a backend may compute the exp apart).
+    The numerator is 1 for x >= 0 and e below, selected by arithmetic on the comparisons so
+    that the same text runs on arrays and on numbers."""
+    return ((x >= 0) + (x < 0) * e) / (1.0 + e)
 
 
 def relu_backward(grad, y):

@@ -96,8 +96,12 @@ def test_options_list_every_choice_backend_and_default(client):
     assert options["defaults"]["dataset"] == defaults.dataset
     assert options["defaults"]["hidden"] == list(defaults.hidden)
     assert set(options["previews"]) == set(DATASETS)
-    for points in options["previews"].values():
-        assert all(abs(x1) <= 6 and abs(x2) <= 6 and label in (0, 1)
+    assert options["problems"] == {"classification": ["circle", "xor", "gauss", "spiral"],
+                                   "regression": ["reg-plane", "reg-gauss"]}
+    for name, points in options["previews"].items():
+        targets = (lambda label: label in (0, 1)) if name in options["problems"][
+            "classification"] else (lambda target: -1 <= target <= 1)
+        assert all(abs(x1) <= 6 and abs(x2) <= 6 and targets(label)
                    for x1, x2, label in points)
 
 
@@ -132,25 +136,34 @@ BAD_SETTINGS = [
     ({"noise": 1.5}, "noise", "1.5"),
     ({"noise": "0.1"}, "noise", "'0.1'"),
     ({"noise": True}, "noise", "True"),
-    ({"samples": 1}, "samples", "at least 2"),
-    ({"samples": 5000}, "samples", "at most 2000"),
+    ({"samples": 1}, "samples", "an integer from 2 to 2000, got 1"),
+    ({"samples": 5000}, "samples", "from 2 to 2000, got 5000"),
     ({"test_ratio": 0}, "test_ratio", "(0, 1)"),
-    ({"batch_size": 0}, "batch_size", "at least 1"),
+    ({"batch_size": 0}, "batch_size", "an integer from 1 to 2000"),
+    ({"batch_size": 10 ** 30}, "batch_size", "from 1 to 2000"),
     ({"batch_size": 2.5}, "batch_size", "2.5"),
-    ({"features": []}, "features", "(none)"),
+    ({"features": []}, "features", "a list of 1 to 7 items"),
+    ({"features": ["x1", "x1"]}, "features", "twice"),
     ({"features": ["x1", "x3"]}, "features", "x3"),
     ({"features": "x1"}, "features", "list"),
     ({"features": [1]}, "features", "list"),
-    ({"hidden": [4, 0]}, "hidden", "positive"),
-    ({"hidden": [9]}, "hidden", "at most 8 neurons"),
-    ({"hidden": [2] * 7}, "hidden", "at most 6 hidden layers"),
+    ({"hidden": [4, 0]}, "hidden", "each an integer from 1 to 8"),
+    ({"hidden": [9]}, "hidden", "each an integer from 1 to 8"),
+    ({"hidden": [2] * 7}, "hidden", "a list of at most 6 items"),
     ({"hidden": 4}, "hidden", "list"),
     ({"activation": "swish"}, "activation", "swish"),
-    ({"lr": 0}, "lr", "(0, inf)"),
+    ({"lr": 0}, "lr", "a number in (0, 10], got 0"),
+    ({"lr": 11}, "lr", "(0, 10]"),
+    ({"lr": 1e308}, "lr", "(0, 10]"),
+    ({"noise": -0.1}, "noise", "a number in [0, 1], got -0.1"),
+    ({"regularization": "L3"}, "regularization", "none, L1, L2"),
+    ({"regularization_rate": 20}, "regularization_rate", "a number in [0, 10]"),
+    ({"problem": "ranking"}, "problem", "classification, regression"),
+    ({"dataset": "reg-plane"}, "dataset", "not a classification data set"),
     ({"optimizer": "lbfgs"}, "optimizer", "lbfgs"),
     ({"init": "zeros"}, "init", "zeros"),
-    ({"seed": -1}, "seed", "at least 0"),
-    ({"seed": 2 ** 40}, "seed", "at most"),
+    ({"seed": -1}, "seed", "from 0 to 4294967295"),
+    ({"seed": 2 ** 40}, "seed", "from 0 to 4294967295"),
     ({"backend": "abacus"}, "backend", "abacus"),
     ({"resolution": 4}, "resolution", "from 8 to 100"),
     ({"resolution": 1000}, "resolution", "1000"),
@@ -397,7 +410,9 @@ def test_the_stream_sends_the_scene_then_the_losses_as_they_come(client):
         assert (len(scene["points"]["train"]), len(scene["points"]["test"])) == (40, 40)
         assert len(levels(first["output"])) == 50 * 50
         assert [len(layer) for layer in first["neurons"]] == SMALL["hidden"]
-        assert len(scene["features"]) == len(Config().features)
+        assert list(scene["features"]) == list(FEATURES)
+        assert scene["output_range"] == [0.0, 1.0]
+        assert [len(weight) for weight in first["weights"]] == [*SMALL["hidden"], 1]
         client.post(f"/api/sessions/{session_id}/step")
         second = next(messages)
         assert "scene" not in second and second["epoch"] == 1
@@ -464,8 +479,9 @@ def test_serve_option_runs_the_page_until_interrupted(tmp_path):
 
 
 @pytest.mark.parametrize("options, message", [
-    (["--hidden", "9"], "argument --hidden: at most 8 neurons per layer"),
-    (["--samples", "9999"], "argument --samples: at most 2000 points"),
+    (["--hidden", "9"], "argument --hidden: must be a list of at most 6 items, each an "
+                        "integer from 1 to 8, got [9]"),
+    (["--samples", "9999"], "argument --samples: must be an integer from 2 to 2000"),
     (["--port", "70000"], "argument --port: must be an integer from 0 to 65535"),
 ])
 def test_serve_refuses_what_the_page_cannot_take(options, message, tmp_path):

@@ -45,8 +45,8 @@ import backends
 
 from .features import FEATURES
 from .model import ACTIVATIONS, INIT_NAMES
-from .session import (DATASETS, EXTENT, OPTIMIZERS, PROBLEMS, REGULARIZATIONS, Config,
-                      ConfigError)
+from .session import (DATASETS, EXTENT, OPTIMIZERS, OUTPUT_RANGES, PROBLEMS, REGULARIZATIONS,
+                      Config, ConfigError)
 from .web_guard import RequestGuard
 from .web_session import (COMMANDS, CommandQueueFullError, EpochLimitError, SessionEndedError,
                           SessionLimitError, SessionRegistry, update_message)
@@ -70,6 +70,7 @@ def create_app(config=Config(), limits=Limits()):
             "datasets": list(DATASETS), "features": list(FEATURES),
             "problems": {name: list(sets) for name, sets in PROBLEMS.items()},
             "regularizations": list(REGULARIZATIONS),
+            "output_ranges": OUTPUT_RANGES,
             "activations": list(ACTIVATIONS), "optimizers": list(OPTIMIZERS),
             "initialisations": list(INIT_NAMES),
             "backends": await run_in_threadpool(backends.available),

@@ -2,10 +2,11 @@
 spiral) and two for regression (a plane and six Gaussian bumps).
 
 Each returns `X`, float32 of shape (n, 2) with every coordinate in [-6, 6], and labels `y`,
-float32 of shape (n,): in {0, 1} for the classes, in [-1, 1] for the regression targets. `noise` runs from 0 (a clean pattern) to 1 and means what
-it means in the playground, where the panel's 0 to 50% is 0 to 0.5 here. The points are
-drawn with a `random.Random`, from `seed` when one is given (the same points on every
-backend), else from the default backend's stream."""
+float32 of shape (n,): in {0, 1} for the classes, in [-1, 1] for the regression targets.
+`noise` runs from 0 (a clean pattern) to 1 and means what it means in the playground, where
+the panel's 0 to 50% is 0 to 0.5 here. The points are drawn with a `random.Random`, from
+`seed` when one is given (the same points on every backend), else from the default
+backend's stream."""
 
 import math
 

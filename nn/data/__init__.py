@@ -1,11 +1,12 @@
-"""Data for training: datasets and batching, splits, preprocessing and the four
-two-class point sets of the playground."""
+"""Data for training: datasets and batching, splits, preprocessing and the playground's
+point sets (four with two classes, two for regression)."""
 
 from .dataset import Dataset, TensorDataset
 from .loader import DataLoader
 from .preprocessing import PCA, StandardScaler
 from .split import train_test_split
-from .synthetic import make_circle, make_gauss, make_spiral, make_xor
+from .synthetic import (make_circle, make_gauss, make_reg_gauss, make_reg_plane, make_spiral,
+                        make_xor)
 
 __all__ = [
     "PCA",
@@ -15,6 +16,8 @@ __all__ = [
     "TensorDataset",
     "make_circle",
     "make_gauss",
+    "make_reg_gauss",
+    "make_reg_plane",
     "make_spiral",
     "make_xor",
     "train_test_split",

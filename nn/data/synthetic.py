@@ -1,10 +1,12 @@
-"""The four two-class point sets of TensorFlow Playground: circle, xor, gauss and spiral.
+"""The point sets of TensorFlow Playground: four with two classes (circle, xor, gauss and
+spiral) and two for regression (a plane and six Gaussian bumps).
 
 Each returns `X`, float32 of shape (n, 2) with every coordinate in [-6, 6], and labels `y`,
-float32 of shape (n,) in {0, 1}. `noise` runs from 0 (a clean pattern) to 1 and means what
-it means in the playground, where the panel's 0 to 50% is 0 to 0.5 here. The points are
-drawn with a `random.Random`, from `seed` when one is given (the same points on every
-backend), else from the default backend's stream."""
+float32 of shape (n,): in {0, 1} for the classes, in [-1, 1] for the regression targets.
+`noise` runs from 0 (a clean pattern) to 1 and means what it means in the playground, where
+the panel's 0 to 50% is 0 to 0.5 here. The points are drawn with a `random.Random`, from
+`seed` when one is given (the same points on every backend), else from the default
+backend's stream."""
 
 import math
 
@@ -79,6 +81,49 @@ def make_spiral(n=200, noise=0.0, seed=None, backend=None):
     return _tensors(points, backend)
 
 
+def make_reg_plane(n=200, noise=0.0, seed=None, backend=None):
+    """Points spread evenly over the square, each with the target (x1 + x2) / 10: a tilted
+    plane from -1 in one corner to 1 in the other (clipped there). The target is taken at
+    the position moved by noise."""
+    rng = _start("make_reg_plane", n, noise, seed)
+    points = []
+    for _ in range(n):
+        x, y = rng.uniform(-LIMIT, LIMIT), rng.uniform(-LIMIT, LIMIT)
+        moved_x = x + rng.uniform(-LIMIT, LIMIT) * noise
+        moved_y = y + rng.uniform(-LIMIT, LIMIT) * noise
+        points.append((x, y, min(max((moved_x + moved_y) / 10, -1.0), 1.0)))
+    return _tensors(points, backend)
+
+
+# TensorFlow Playground's six bumps: centre x1, centre x2 and the sign of the target there.
+_BUMPS = ((-4.0, 2.5, 1.0), (0.0, 2.5, -1.0), (4.0, 2.5, 1.0),
+          (-4.0, -2.5, -1.0), (0.0, -2.5, 1.0), (4.0, -2.5, -1.0))
+
+
+def make_reg_gauss(n=200, noise=0.0, seed=None, backend=None):
+    """Points spread evenly over the square under six bumps, alternately up (target 1 at the
+    centre) and down (-1), each falling linearly to 0 at distance 2 from its centre; where
+    bumps meet, the one of largest magnitude wins. The target is taken at the position
+    moved by noise."""
+    rng = _start("make_reg_gauss", n, noise, seed)
+    points = []
+    for _ in range(n):
+        x, y = rng.uniform(-LIMIT, LIMIT), rng.uniform(-LIMIT, LIMIT)
+        moved_x = x + rng.uniform(-LIMIT, LIMIT) * noise
+        moved_y = y + rng.uniform(-LIMIT, LIMIT) * noise
+        points.append((x, y, _bump_height(moved_x, moved_y)))
+    return _tensors(points, backend)
+
+
+def _bump_height(x, y):
+    height = 0.0
+    for centre_x, centre_y, sign in _BUMPS:
+        bump = sign * max(0.0, 1.0 - math.hypot(x - centre_x, y - centre_y) / 2)
+        if abs(bump) > abs(height):
+            height = bump
+    return height
+
+
 def _start(op, n, noise, seed):
     """Check the common arguments and return the random generator to draw from."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 2:
@@ -95,6 +140,6 @@ def _clip(value):
 
 def _tensors(points, backend):
     X = ag.tensor([(x, y) for x, y, _ in points], dtype=ag.float32, backend=backend)
-    y = ag.tensor([float(label) for _, _, label in points], dtype=ag.float32,
+    y = ag.tensor([float(target) for _, _, target in points], dtype=ag.float32,
                   backend=backend)
     return X, y

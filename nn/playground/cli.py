@@ -11,7 +11,7 @@ import backends
 
 from .features import FEATURES
 from .model import ACTIVATIONS, INIT_NAMES
-from .session import DATASETS, OPTIMIZERS, Config, ConfigError, Session
+from .session import CLASSIFICATION_DATASETS, OPTIMIZERS, Config, ConfigError, Session
 
 LINES_OF_PROGRESS = 10
 SERVE_OPTIONS = ("serve", "host", "port", "open_browser")
@@ -37,7 +37,7 @@ def build_parser():
         description="Train a small network to separate two classes of points in the plane, "
                     "as TensorFlow Playground does, and draw what it learnt.")
     add = parser.add_argument
-    add("--dataset", choices=list(DATASETS), default=defaults.dataset,
+    add("--dataset", choices=list(CLASSIFICATION_DATASETS), default=defaults.dataset,
         help="the point set (default: %(default)s)")
     add("--noise", type=float, default=defaults.noise,
         help="from 0 (clean) to 1; the playground's 0-50%% is 0-0.5 (default: %(default)s)")

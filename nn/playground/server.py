@@ -6,6 +6,7 @@ presses play, pause, step, reset and regenerate through a small JSON API, and li
 event stream (Server-Sent Events) of losses and maps:
 
     GET    /api/options                    choices, defaults, limits, backends, data previews
+                                           and the settings' JSON schema
     POST   /api/sessions                   a new session: 201 {"id", "settings"}
     GET    /api/sessions/{id}              its settings, epoch and state
     POST   /api/sessions/{id}/settings     change some settings: the session starts over
@@ -14,8 +15,13 @@ event stream (Server-Sent Events) of losses and maps:
     GET    /api/sessions/{id}/events       the stream; the session ends when it closes
 
 Every error is JSON, {"error": message} (plus "field" for a bad setting): 400 for a bad
-setting or body, 404 for an unknown session or command, 409 for a second stream or a
-session at its epoch limit, 503 when the server runs as many sessions as it allows."""
+setting or body, 403 for a request from elsewhere than the page (see web_guard), 404 for an
+unknown or ended session or an unknown command, 409 for a second stream or a session at its
+epoch limit, 413 for a body over the limit, 429 for a session with a full command queue,
+503 when the server runs as many sessions as it allows.
+
+The stream's events are "update" (what changed since the last one) and "ended" (the session
+ended, with the reason, before the stream closes)."""
 
 import asyncio
 import contextlib
@@ -30,6 +36,7 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.responses import FileResponse, JSONResponse, StreamingResponse
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -38,12 +45,14 @@ import backends
 
 from .features import FEATURES
 from .model import ACTIVATIONS, INIT_NAMES
-from .session import DATASETS, EXTENT, OPTIMIZERS, Config, ConfigError
-from .web_session import (EpochLimitError, SessionLimitError, SessionRegistry, update_message)
-from .web_settings import Limits, default_settings, updated
+from .session import (DATASETS, EXTENT, OPTIMIZERS, OUTPUT_RANGES, PROBLEMS, REGULARIZATIONS,
+                      Config, ConfigError)
+from .web_guard import RequestGuard
+from .web_session import (COMMANDS, CommandQueueFullError, EpochLimitError, SessionEndedError,
+                          SessionLimitError, SessionRegistry, update_message)
+from .web_settings import Limits, default_settings, settings_schema, updated
 
 STATIC = Path(__file__).with_name("static")
-COMMANDS = ("play", "pause", "step", "reset", "regenerate")
 KEEPALIVE_SECONDS = 15.0
 PREVIEW_POINTS = 200
 
@@ -54,21 +63,26 @@ def create_app(config=Config(), limits=Limits()):
     defaults = default_settings(config, limits)
     registry = SessionRegistry(limits)
     previews = _previews()
+    schema = settings_schema(limits)
 
     async def options(request):
         return JSONResponse({
             "datasets": list(DATASETS), "features": list(FEATURES),
+            "problems": {name: list(sets) for name, sets in PROBLEMS.items()},
+            "regularizations": list(REGULARIZATIONS),
+            "output_ranges": OUTPUT_RANGES,
             "activations": list(ACTIVATIONS), "optimizers": list(OPTIMIZERS),
             "initialisations": list(INIT_NAMES),
             "backends": await run_in_threadpool(backends.available),
             "defaults": defaults.to_json(),
             "limits": {"max_layers": limits.max_layers, "max_neurons": limits.max_neurons,
-                       "max_samples": limits.max_samples, "max_epochs": limits.max_epochs},
-            "extent": EXTENT, "previews": previews})
+                       "max_samples": limits.max_samples, "max_epochs": limits.max_epochs,
+                       "max_sessions": limits.max_sessions},
+            "schema": schema, "extent": EXTENT, "previews": previews})
 
     async def create(request):
-        settings = await run_in_threadpool(updated, defaults, await _json_body(request),
-                                           limits)
+        body = await _json_body(request)
+        settings = await run_in_threadpool(updated, defaults, body, limits)
         live = await run_in_threadpool(registry.create, settings)
         return JSONResponse({"id": live.id, "settings": settings.to_json()}, status_code=201)
 
@@ -81,9 +95,9 @@ def create_app(config=Config(), limits=Limits()):
 
     async def change_settings(request):
         live = _session(registry, request)
-        settings = await run_in_threadpool(updated, live.settings, await _json_body(request),
-                                           limits)
-        await run_in_threadpool(live.configure, settings)
+        body = await _json_body(request)
+        settings = await run_in_threadpool(updated, live.settings, body, limits)
+        await asyncio.wrap_future(live.submit("configure", settings))
         return JSONResponse({"settings": settings.to_json()})
 
     async def command(request):
@@ -92,13 +106,13 @@ def create_app(config=Config(), limits=Limits()):
         if name not in COMMANDS:
             raise HTTPException(404, f"unknown command {name!r} (commands: "
                                      f"{', '.join(COMMANDS)})")
-        await run_in_threadpool(getattr(live, name))
+        await asyncio.wrap_future(live.submit(name))
         snapshot = live.snapshot
         return JSONResponse({"epoch": snapshot.epoch, "playing": snapshot.playing})
 
     async def end(request):
         live = _session(registry, request)
-        registry.drop(live.id)
+        registry.drop(live.id, "ended by a DELETE request")
         return JSONResponse({"ended": live.id})
 
     async def events(request):
@@ -140,7 +154,10 @@ def create_app(config=Config(), limits=Limits()):
             ConfigError: _setting_error,
             SessionLimitError: _refusal(503),
             EpochLimitError: _refusal(409),
+            CommandQueueFullError: _refusal(429),
+            SessionEndedError: _refusal(404),
         },
+        middleware=[Middleware(RequestGuard, max_body_bytes=limits.max_body_bytes)],
         lifespan=lifespan)
     app.state.registry = registry
     return app
@@ -148,8 +165,9 @@ def create_app(config=Config(), limits=Limits()):
 
 async def _stream(registry, live):
     """Send the page an update whenever a new snapshot is there, at most one per update
-    period, and a comment now and then so that a dead connection is noticed. The session
-    ends with its stream: a closed page leaves nothing training."""
+    period, and a comment now and then so that a dead connection is noticed; once the
+    session has ended, say why and close. The session ends with its stream: a closed page
+    leaves nothing training."""
     sent_version, sent_serial, sent_epochs = None, None, 0
     last_sent = time.monotonic()
     try:
@@ -166,9 +184,11 @@ async def _stream(registry, live):
                 yield ": keep-alive\n\n"
                 last_sent = time.monotonic()
             await asyncio.sleep(live.limits.update_seconds)
+        ended = {"reason": live.end_reason}
+        yield f"event: ended\ndata: {json.dumps(ended)}\n\n"
     finally:
         live.streams -= 1
-        registry.drop(live.id)
+        registry.drop(live.id, "its page closed")
 
 
 async def _sweep_idle(registry, idle_seconds):
@@ -188,14 +208,23 @@ def _session(registry, request):
 
 
 async def _json_body(request):
-    """The request's JSON object; an empty body is an empty object."""
+    """The request's JSON; an empty body is an empty object. The body's size is bounded by
+    RequestGuard; what it holds is refused with 400 when it is not JSON, is nested too
+    deeply for the parser, or holds an integer with more digits than Python reads."""
     body = await request.body()
     if not body.strip():
         return {}
     try:
         return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+    except UnicodeDecodeError:
+        raise HTTPException(400, "request body: not valid JSON (not UTF-8 text)") from None
+    except json.JSONDecodeError as error:
         raise HTTPException(400, f"request body: not valid JSON ({error})") from None
+    except RecursionError:
+        raise HTTPException(400, "request body: JSON nested too deeply") from None
+    except ValueError:
+        raise HTTPException(400, "request body: a number with more digits than this server "
+                                 "reads") from None
 
 
 async def _http_error(request, error):
@@ -218,7 +247,7 @@ def _previews():
     previews = {}
     for name, make in DATASETS.items():
         points, labels = make(PREVIEW_POINTS, 0.0, seed=0)
-        previews[name] = [[round(x1, 2), round(x2, 2), int(label)]
+        previews[name] = [[round(x1, 2), round(x2, 2), round(label, 2)]
                           for (x1, x2), label in zip(points.tolist(), labels.tolist())]
     return previews
 

@@ -1,6 +1,11 @@
 """A playground session: the settings of the panel, and the data, features, network and
 optimiser they make, trained one epoch at a time.
 
+A classification session learns the probability of label 1 (a logit, with binary cross
+entropy); a regression session learns the target itself (squared error). Regularisation adds
+the L1 or L2 norm of the weights (not the biases) to the training loss, as TensorFlow
+Playground does; the losses shown are those of the data alone.
+
 The command line and the browser page both drive a Session: build it from a Config, call
 `step()` for each epoch, read `history`, and draw `predict_grid()` as the decision map."""
 
@@ -11,19 +16,29 @@ import autograd as ag
 import backends
 
 from .. import optim
-from ..data import (DataLoader, StandardScaler, TensorDataset, make_circle, make_gauss, make_spiral,
-                    make_xor, train_test_split)
-from ..functional import binary_cross_entropy_with_logits
+from ..data import (DataLoader, StandardScaler, TensorDataset, make_circle, make_gauss,
+                    make_reg_gauss, make_reg_plane, make_spiral, make_xor, train_test_split)
+from ..functional import binary_cross_entropy_with_logits, mse_loss
+from ..layers import Linear
 from ..train import History, binary_accuracy, evaluate, train_epoch
 from .features import FEATURES, feature_matrix
 from .model import ACTIVATIONS, INIT_NAMES, build_mlp
 
-DATASETS = {"circle": make_circle, "xor": make_xor, "gauss": make_gauss,
-            "spiral": make_spiral}
+CLASSIFICATION_DATASETS = {"circle": make_circle, "xor": make_xor, "gauss": make_gauss,
+                           "spiral": make_spiral}
+REGRESSION_DATASETS = {"reg-plane": make_reg_plane, "reg-gauss": make_reg_gauss}
+PROBLEMS = {"classification": tuple(CLASSIFICATION_DATASETS),
+            "regression": tuple(REGRESSION_DATASETS)}
+DATASETS = {**CLASSIFICATION_DATASETS, **REGRESSION_DATASETS}
+REGULARIZATIONS = ("none", "L1", "L2")
 OPTIMIZERS = {"sgd": optim.SGD, "adam": optim.Adam, "adamw": optim.AdamW,
               "rmsprop": optim.RMSprop, "adagrad": optim.Adagrad}
 EXTENT = 6.0  # the map covers [-EXTENT, EXTENT] in x1 and x2, where every point lies
-METRICS = {"accuracy": binary_accuracy}
+# What the network's output means: the loss it trains, the metrics recorded, and the range
+# of the map drawn from it (a probability, or a target in [-1, 1]).
+LOSSES = {"classification": binary_cross_entropy_with_logits, "regression": mse_loss}
+METRICS = {"classification": {"accuracy": binary_accuracy}, "regression": {}}
+OUTPUT_RANGES = {"classification": (0.0, 1.0), "regression": (-1.0, 1.0)}
 
 
 class ConfigError(ValueError):
@@ -53,6 +68,9 @@ class Config:
     epochs: int = 300
     seed: int = 0
     backend: str = "numpy"
+    problem: str = "classification"
+    regularization: str = "none"
+    regularization_rate: float = 0.0
 
     def check(self):
         """Raise ConfigError for the first setting out of range."""
@@ -88,6 +106,16 @@ def _number(low, high, low_open=False, high_open=False):
     return problem
 
 
+def _dataset(value, config):
+    problem = _choice(DATASETS)(value, config)
+    if problem:
+        return problem
+    fitting = PROBLEMS.get(config.problem, ())
+    if fitting and value not in fitting:
+        return (f"{value!r} is not a {config.problem} data set (for {config.problem}, choose "
+                f"from {', '.join(fitting)})")
+
+
 def _test_ratio(value, config):
     problem = _number(0, 1, low_open=True, high_open=True)(value, config)
     if problem:
@@ -120,7 +148,7 @@ def _backend(value, config):
 
 
 _PROBLEMS = {
-    "dataset": _choice(DATASETS),
+    "dataset": _dataset,
     "noise": _number(0, 1),
     "samples": _integer(2),
     "test_ratio": _test_ratio,
@@ -134,6 +162,9 @@ _PROBLEMS = {
     "epochs": _integer(1),
     "seed": _integer(0),
     "backend": _backend,
+    "problem": _choice(PROBLEMS),
+    "regularization": _choice(REGULARIZATIONS),
+    "regularization_rate": _number(0, math.inf, high_open=True),
 }
 
 
@@ -169,7 +200,9 @@ class Session:
         self.model = build_mlp(len(config.features), config.hidden, 1, config.activation,
                                config.init, backend="numpy").to(backend)
         self.optimizer = OPTIMIZERS[config.optimizer](self.model.parameters(), lr=config.lr)
-        self.loss_fn = binary_cross_entropy_with_logits
+        self.loss_fn = LOSSES[config.problem]
+        self.metrics = METRICS[config.problem]
+        self.output_range = OUTPUT_RANGES[config.problem]
         self.history = History()
 
     @property
@@ -182,22 +215,52 @@ class Session:
         standardised."""
         return self.scaler.transform(feature_matrix(points, self.config.features))
 
-    def step(self):
-        """Train one epoch, then record the loss and accuracy on the whole training and
-        test sets."""
-        train_epoch(self.model, self.loss_fn, self.optimizer, self.train_loader)
+    def step(self, on_batch=None):
+        """Train one epoch, then record the loss (and, for classification, the accuracy)
+        on the whole training and test sets. `on_batch()` is called after each optimiser
+        step: an exception from it abandons the epoch, recording nothing."""
+        train_epoch(self.model, self.training_loss, self.optimizer, self.train_loader,
+                    on_batch=None if on_batch is None else lambda running_loss: on_batch())
         for part, loader in (("train", self.train_eval_loader), ("test", self.test_loader)):
-            self.history.record(part, evaluate(self.model, self.loss_fn, loader, METRICS))
+            self.history.record(part, evaluate(self.model, self.loss_fn, loader,
+                                               self.metrics))
+
+    def training_loss(self, output, target):
+        """The loss the optimiser minimises: the data's loss plus the regularisation
+        penalty."""
+        loss = self.loss_fn(output, target)
+        if self.config.regularization == "none" or self.config.regularization_rate == 0:
+            return loss
+        return loss + self.config.regularization_rate * self.penalty()
+
+    def penalty(self):
+        """The regularisation term before its rate: the sum of the weights' magnitudes
+        (L1) or half the sum of their squares (L2), whose gradient is the weight itself.
+        Biases are left free, as in TensorFlow Playground."""
+        terms = []
+        for weight in self.weights():
+            if self.config.regularization == "L1":
+                terms.append(weight.abs().sum())
+            else:
+                terms.append((weight * weight).sum() * 0.5)
+        return sum(terms[1:], terms[0])
+
+    def weights(self):
+        """Each Linear layer's weight, from the inputs to the output: shape (out, in)."""
+        return [module.weight for module in self.model if isinstance(module, Linear)]
 
     def predict_grid(self, resolution=100):
-        """The predicted probability of label 1 on a resolution x resolution grid over
-        [-6, 6]^2: row i is x2 = the i-th grid value (from -6 up), column j is x1."""
+        """The network's prediction on a resolution x resolution grid over [-6, 6]^2: the
+        probability of label 1 for classification, the target for regression. Row i is
+        x2 = the i-th grid value (from -6 up), column j is x1."""
         points = self.grid_points(resolution)
         self.model.eval()
         with ag.no_grad():
-            logits = self.model(self.features(points))
+            output = self.model(self.features(points))
         self.model.train()
-        return logits.sigmoid().reshape(resolution, resolution)
+        if self.config.problem == "classification":
+            output = output.sigmoid()
+        return output.reshape(resolution, resolution)
 
     def grid_points(self, resolution):
         """The points of the resolution x resolution grid over [-6, 6]^2, shape

@@ -22,6 +22,7 @@ from .functions import (abs, argmax, argmin, broadcast_to, clip, concat, cos, er
                         transpose, unsqueeze, var, where)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from . import linalg  # noqa: E402  (after the functions it builds on)
 from . import jit  # noqa: E402  (after the ops it traces)
 
 __all__ = [
@@ -29,7 +30,7 @@ __all__ = [
     "cos", "DType", "enable_grad", "erf", "exp", "eye", "flatten", "float16", "float32",
     "float64", "from_numpy", "full", "Function", "grad", "gradcheck", "GradcheckError",
     "gradgradcheck", "hessian", "int32", "int64", "is_grad_enabled", "jacobian", "jit",
-    "linear", "log", "log1p", "log_softmax", "logsumexp", "manual_seed", "matmul", "max",
+    "linalg", "linear", "log", "log1p", "log_softmax", "logsumexp", "manual_seed", "matmul", "max",
     "maximum", "mean", "min", "minimum", "no_grad", "ones", "ones_like", "rand", "randint",
     "randn", "randperm", "relu", "reshape", "set_grad_enabled", "sigmoid", "sign", "sin",
     "softmax", "sqrt", "squeeze", "stack", "std", "sum", "svd", "swapaxes", "tanh", "Tensor",

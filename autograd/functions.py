@@ -4,6 +4,7 @@
 import backends
 
 from .ops.composite import CrossEntropy
+from .ops.decompositions import SVD, split_outputs
 from .ops.elementwise import Maximum, Minimum
 from .ops.elementwise import where as _where
 from .ops.linalg import linear as _linear
@@ -129,9 +130,9 @@ def _pair(op, a, b):
 
 
 def svd(t):
-    """Reduced singular value decomposition (u, s, vh) of a matrix, t == u @ diag(s) @ vh.
-    The factors are constants: no gradient flows through them."""
+    """Reduced singular value decomposition (u, s, vh) of a matrix, t == u @ diag(s) @ vh,
+    differentiable as `autograd.linalg.svd(t, full_matrices=False)`."""
     t = _tensor(t)
     if t.ndim != 2:
         raise ValueError(f"svd: expects a matrix, got shape {tuple(t.shape)}")
-    return tuple(Tensor(a, t.backend) for a in t.backend.svd(t.data))
+    return split_outputs(SVD.apply(t, False))

@@ -49,6 +49,13 @@ def general(rng, *shape):
     return rng.standard_normal(shape)
 
 
+def singular(rng, *shape):
+    """Rank n - 1 with an exact zero determinant: the second row is zero."""
+    a = rng.standard_normal(shape)
+    a[..., 1, :] = 0.0
+    return a
+
+
 def t(array, requires_grad=False):
     return ag.tensor(np.asarray(array, dtype="float64"), requires_grad=requires_grad)
 
@@ -67,32 +74,33 @@ CASES = [
     ("slogdet", lambda a: tuple(linalg.slogdet(a)), lambda a: tuple(np.linalg.slogdet(a)),
      general, [(3, 3), (2, 3, 3)]),
     ("cholesky", lambda a: linalg.cholesky(sym(a)),
-     lambda a: np.linalg.cholesky(sym(a)), spd, [(3, 3), (2, 3, 3)]),
+     lambda a: np.linalg.cholesky(sym(a)), spd, [(3, 3), (2, 3, 3), (1, 1)]),
     ("cholesky-upper", lambda a: linalg.cholesky(sym(a), upper=True),
      lambda a: np.swapaxes(np.linalg.cholesky(sym(a)), -1, -2), spd, [(3, 3)]),
     ("qr", lambda a: tuple(linalg.qr(a)), lambda a: tuple(np.linalg.qr(a)), general,
-     [(3, 3), (4, 3), (3, 4), (2, 4, 3)]),
+     [(3, 3), (4, 3), (3, 4), (2, 4, 3), (1, 1)]),
     ("qr-complete-wide", lambda a: tuple(linalg.qr(a, mode="complete")),
      lambda a: tuple(np.linalg.qr(a, mode="complete")), general, [(2, 3)]),
     ("qr-r", lambda a: linalg.qr(a, mode="r"), lambda a: np.linalg.qr(a, mode="r"),
      general, [(4, 3)]),
     ("eigh", lambda a: (linalg.eigh(sym(a))[0], linalg.eigh(sym(a))[1] ** 2),
      lambda a: (np.linalg.eigh(sym(a))[0], np.linalg.eigh(sym(a))[1] ** 2), symmetric,
-     [(3, 3), (2, 3, 3)]),
+     [(3, 3), (2, 3, 3), (1, 1)]),
     ("eigh-upper", lambda a: linalg.eigh(sym(a), UPLO="U").eigenvalues,
      lambda a: np.linalg.eigh(sym(a), UPLO="U")[0], symmetric, [(3, 3)]),
     ("eigvalsh", lambda a: linalg.eigvalsh(sym(a)), lambda a: np.linalg.eigvalsh(sym(a)),
      symmetric, [(3, 3)]),
     ("svd", lambda a: svd_invariants(linalg.svd(a, full_matrices=False)),
      lambda a: svd_invariants(np.linalg.svd(a, full_matrices=False)), general,
-     [(3, 3), (4, 3), (3, 4), (2, 3, 2)]),
+     [(3, 3), (4, 3), (3, 4), (2, 3, 2), (1, 1)]),
     ("svd-full", lambda a: svd_invariants(linalg.svd(a), full=True),
      lambda a: svd_invariants(np.linalg.svd(a), full=True), general, [(4, 3), (2, 3)]),
     ("svdvals", linalg.svdvals, lambda a: np.linalg.svd(a, compute_uv=False), general,
      [(3, 3), (2, 4, 3)]),
     ("ag.svd", lambda a: svd_invariants(ag.svd(a)),
      lambda a: svd_invariants(np.linalg.svd(a, full_matrices=False)), general, [(3, 2)]),
-    ("pinv", linalg.pinv, np.linalg.pinv, general, [(3, 3), (4, 3), (3, 4), (2, 2, 3)]),
+    ("pinv", linalg.pinv, np.linalg.pinv, general,
+     [(3, 3), (4, 3), (3, 4), (2, 2, 3), (1, 1)]),
     ("pinv-hermitian", lambda a: linalg.pinv(sym(a), hermitian=True),
      lambda a: np.linalg.pinv(sym(a), hermitian=True), symmetric, [(3, 3)]),
     ("matrix_power-3", lambda a: linalg.matrix_power(a, 3),
@@ -211,6 +219,14 @@ def test_norm_of_a_stack_over_trailing_axes_and_torch_names(backend):
                                np.sum(np.abs(x) ** 3) ** (1 / 3), rtol=1e-12)
     np.testing.assert_allclose(linalg.matrix_norm(t(x), "nuc").numpy(),
                                np.linalg.norm(x, "nuc", (-2, -1)), rtol=1e-12)
+
+
+def test_norm_of_a_scalar_and_of_a_one_element_vector(backend):
+    for shape in ((), (1,)):
+        x = t(np.full(shape, -2.5), requires_grad=True)
+        np.testing.assert_allclose(linalg.norm(x).numpy(), 2.5)
+        assert ag.gradcheck(linalg.norm, (x,))
+        assert ag.gradgradcheck(lambda v: linalg.vector_norm(v, 3), (x,))
 
 
 @pytest.mark.parametrize("ord", [2, 3, 1.5, 0.5, 1, math.inf])
@@ -332,6 +348,7 @@ def test_matrix_power_zero_is_the_identity(backend):
 TORCH_CASES = [
     ("inv", lambda m, a: m.inv(a), well_conditioned, (2, 3, 3)),
     ("det", lambda m, a: m.det(a), well_conditioned, (2, 3, 3)),
+    ("det-singular", lambda m, a: m.det(a), singular, (3, 3)),
     ("slogdet", lambda m, a: m.slogdet(a)[1], well_conditioned, (3, 3)),
     ("cholesky", lambda m, a: m.cholesky(a), spd, (2, 3, 3)),
     ("qr", lambda m, a: m.qr(a)[0] + m.qr(a)[1][..., :1, :].sum(), general, (4, 3)),
@@ -339,6 +356,7 @@ TORCH_CASES = [
     ("eigh", lambda m, a: m.eigh(a)[1] ** 2 + m.eigh(a)[0], symmetric, (3, 3)),
     ("svd", lambda m, a: m.svd(a, full_matrices=False)[0] ** 2, general, (4, 3)),
     ("svd-wide", lambda m, a: m.svd(a, full_matrices=False)[2] ** 2, general, (2, 4)),
+    ("svd-full", lambda m, a: m.svd(a)[0] ** 2 + m.svd(a)[1].sum(), general, (4, 3)),
     ("pinv", lambda m, a: m.pinv(a), general, (3, 4)),
     ("matrix_power", lambda m, a: m.matrix_power(a, -3), well_conditioned, (3, 3)),
     ("norm-nuc", lambda m, a: m.norm(a, "nuc"), general, (3, 4)),

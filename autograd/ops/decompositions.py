@@ -50,7 +50,7 @@ def tril(t, k=0):
 
 def _any(backend, condition):
     """Whether any element of a boolean backend array holds (False for an empty one)."""
-    if condition.size == 0:
+    if 0 in condition.shape:
         return False
     return bool(backend.item(backend.max(condition)))
 

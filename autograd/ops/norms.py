@@ -48,7 +48,7 @@ class VectorNorm(Function):
     def backward(ctx, grad):
         x, norm = ctx.saved_tensors
         p = ctx.p
-        if p == 0:
+        if p == 0:  # a count: no gradient reaches x, as in PyTorch
             return None, None, None, None
         kept = kept_shape(x.shape, ctx.axes)
         grad = grad.reshape(kept)

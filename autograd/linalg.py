@@ -18,19 +18,8 @@ import math
 from collections import namedtuple
 
 from .functions import _common_backend, _tensor
-from .ops.decompositions import (
-    QR,
-    SVD,
-    Cholesky,
-    Det,
-    Eigh,
-    Inv,
-    SlogDet,
-    Solve,
-    eye_like,
-    split_outputs,
-    transposed,
-)
+from .ops.decompositions import (QR, SVD, Cholesky, Det, Eigh, Inv, SlogDet, Solve, eye_like,
+                                 split_outputs, transposed)
 from .ops.norms import EPSILON, Pinv, VectorNorm
 from .ops.reduce import kept_shape, normalize_axes
 from .tensor import _as_tensor

@@ -25,12 +25,13 @@ from .ops.linalg import svd
 _PUBLIC_FUNCTIONS = ops.public_functions()
 globals().update(_PUBLIC_FUNCTIONS)
 
+from . import linalg  # noqa: E402  (after the functions it builds on)
 from . import jit  # noqa: E402  (after the ops it traces)
 
 __all__ = sorted([
     "arange", "bool_", "Context", "DType", "enable_grad", "eye", "float16", "float32",
     "float64", "from_numpy", "full", "Function", "grad", "gradcheck", "GradcheckError",
-    "gradgradcheck", "hessian", "int32", "int64", "is_grad_enabled", "jacobian", "jit",
+    "gradgradcheck", "hessian", "int32", "int64", "is_grad_enabled", "jacobian", "jit", "linalg",
     "manual_seed", "no_grad", "ones", "ones_like", "rand", "randint", "randn", "randperm",
     "set_grad_enabled", "svd", "Tensor", "tensor", "zeros", "zeros_like", *_PUBLIC_FUNCTIONS,
 ], key=str.lower)

@@ -4,6 +4,9 @@ NumPy (`xp = numpy`) and CuPy (`xp = cupy`) share this code, so every CPU test r
 the logic the GPU backend uses; a subclass adds only what its library does differently.
 """
 
+import contextlib
+import math
+
 import numpy
 
 from . import formulas
@@ -201,8 +204,8 @@ class ArrayNamespaceBackend(Backend):
     def matmul(self, a, b):
         return self.xp.matmul(a, b)
 
-    def svd(self, a):
-        return self.xp.linalg.svd(a, full_matrices=False)
+    def svd(self, a, full_matrices=False):
+        return tuple(self.xp.linalg.svd(a, full_matrices=full_matrices))
 
     # ---------------------------------------------------------------- layout
     def reshape(self, a, shape):
@@ -306,3 +309,62 @@ class ArrayNamespaceBackend(Backend):
         shifted -= xp.log(xp.exp(shifted).sum(axis=axis, keepdims=True))
         return shifted
 
+
+    # ---------------------------------------------------------------- decompositions
+    def _linalg_checks(self):
+        """A context in which the namespace's linalg raises LinAlgError for a singular or
+        not positive-definite matrix: NumPy always does, CuPy only when asked."""
+        return contextlib.nullcontext()
+
+    def _decompose(self, what, function, *args):
+        """`function(*args)`, with the namespace's LinAlgError made a ValueError that says
+        which matrices have no result and what to do instead."""
+        try:
+            with self._linalg_checks():
+                return function(*args)
+        except numpy.linalg.LinAlgError as error:
+            raise ValueError(f"{LINALG_FAILURES[what]} ({self.xp.__name__}.linalg: "
+                             f"{error})") from None
+
+    def inv(self, a):
+        return self._decompose("inv", self.xp.linalg.inv, a)
+
+    def solve(self, a, b):
+        # Broadcast the batch axes here: not every namespace's solve does it.
+        batch = numpy.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+        a = self.xp.broadcast_to(a, batch + a.shape[-2:])
+        b = self.xp.broadcast_to(b, batch + b.shape[-2:])
+        return self._decompose("solve", self.xp.linalg.solve, a, b)
+
+    # A single matrix's determinant comes back from the namespace as a scalar: asarray
+    # makes it the 0-d array every other primitive returns.
+    def det(self, a):
+        return self.xp.asarray(self.xp.linalg.det(a))
+
+    def slogdet(self, a):
+        sign, logabsdet = self.xp.linalg.slogdet(a)
+        return self.xp.asarray(sign), self.xp.asarray(logabsdet)
+
+    def cholesky(self, a):
+        return self._decompose("cholesky", self.xp.linalg.cholesky, a)
+
+    def qr(self, a, mode="reduced"):
+        q, r = self.xp.linalg.qr(a, mode=mode)
+        return q, r
+
+    def eigh(self, a):
+        w, v = self.xp.linalg.eigh(a, UPLO="L")
+        return w, v
+
+
+# What a failed decomposition means, and the fix, by primitive.
+LINALG_FAILURES = {
+    "inv": "the matrix is singular, so it has no inverse; use autograd.linalg.pinv for the "
+           "pseudo-inverse, or make it full rank",
+    "solve": "the matrix is singular, so the system has no unique solution; use "
+             "autograd.linalg.pinv(a) @ b for the least-squares solution, or make it full "
+             "rank",
+    "cholesky": "the matrix is not symmetric positive-definite, so it has no Cholesky "
+                "factor; check that it is symmetric with positive eigenvalues (adding a "
+                "small multiple of the identity often helps), or use autograd.linalg.eigh",
+}

@@ -207,8 +207,47 @@ class Backend:
         """Matrix product with NumPy's batching and 1-D rules."""
         raise NotImplementedError
 
-    def svd(self, a):
-        """Reduced SVD: (u, s, vh) with a == u @ diag(s) @ vh."""
+    def svd(self, a, full_matrices=False):
+        """SVD of a matrix or a stack (..., m, n): (u, s, vh) with a == u @ diag(s) @ vh and
+        s descending; reduced (u is (..., m, k), vh (..., k, n), k = min(m, n)) unless
+        `full_matrices`, which makes u (..., m, m) and vh (..., n, n)."""
+        raise NotImplementedError
+
+    # The decompositions below take a matrix or a stack of them (..., n, n) and treat each
+    # matrix of the stack separately, as numpy.linalg does. A matrix with no result
+    # (singular for inv and solve, not positive-definite for cholesky) raises ValueError
+    # saying so: never a result full of nan.
+    def inv(self, a):
+        """The inverse of each square matrix."""
+        raise NotImplementedError
+
+    def solve(self, a, b):
+        """x with a @ x == b, for a (..., n, n) and b (..., n, k); the batch axes broadcast."""
+        raise NotImplementedError
+
+    def det(self, a):
+        """The determinant of each square matrix, shape (...); 0 for a singular one."""
+        raise NotImplementedError
+
+    def slogdet(self, a):
+        """(sign, log|det|) of each square matrix: the determinant without overflow. A
+        singular matrix gives sign 0 and log|det| -inf."""
+        raise NotImplementedError
+
+    def cholesky(self, a):
+        """The lower-triangular l with a == l @ l.T, reading only a's lower triangle."""
+        raise NotImplementedError
+
+    def qr(self, a, mode="reduced"):
+        """(q, r) with a == q @ r, q orthonormal and r upper triangular, for a (..., m, n):
+        `mode` "reduced" gives q (..., m, k) and r (..., k, n), k = min(m, n); "complete"
+        gives q (..., m, m) and r (..., m, n). Signs are LAPACK's (r's diagonal may be
+        negative)."""
+        raise NotImplementedError
+
+    def eigh(self, a):
+        """(w, v) of a symmetric matrix, reading only its lower triangle: the eigenvalues w
+        ascending, shape (..., n), and the orthonormal eigenvectors as v's columns."""
         raise NotImplementedError
 
     # ---------------------------------------------------------------- layout

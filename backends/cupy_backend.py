@@ -80,6 +80,10 @@ class CupyBackend(ArrayNamespaceBackend):
         self._cupyx.scatter_add(out, index, values)
         return out
 
+    def _linalg_checks(self):
+        # CuPy leaves a singular matrix's result full of nan unless told to check.
+        return self._cupyx.errstate(linalg="raise")
+
     def synchronize(self):
         self.xp.cuda.get_current_stream().synchronize()
 

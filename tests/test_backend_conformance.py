@@ -420,6 +420,109 @@ def test_optimiser_update(backend, dtype, case, size):
             assert_agrees(b, got, host(b, default), dtype, scale=1.0)
 
 
+# ------------------------------------------------------------------------------ decompositions
+# Stacks of small matrices, built on the NumPy side so every backend sees the same ones.
+# Factors that are unique (inverse, solve, determinants, Cholesky, eigenvalues, singular
+# values) must match NumPy's; factors defined up to signs (Q, eigenvectors, singular
+# vectors) must rebuild the input and be orthonormal, whatever signs the library picks.
+LINALG_TOLERANCE = {"float32": 1e-4, "float64": 1e-10}
+
+
+def _stack(dtype, *shape, spd=False):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal(shape)
+    n = shape[-1]
+    if spd:
+        a = a @ np.swapaxes(a, -1, -2) + n * np.eye(n)
+    elif shape[-2] == n:
+        a = a + n * np.eye(n)
+    return a.astype(dtype)
+
+
+def _close(b, got, want, dtype):
+    np.testing.assert_allclose(host(b, got), want, rtol=LINALG_TOLERANCE[dtype],
+                               atol=LINALG_TOLERANCE[dtype])
+
+
+def _orthonormal_columns(b, q, dtype):
+    q = host(b, q)
+    eye = np.broadcast_to(np.eye(q.shape[-1]), q.shape[:-2] + (q.shape[-1],) * 2)
+    np.testing.assert_allclose(np.swapaxes(q, -1, -2) @ q, eye, atol=LINALG_TOLERANCE[dtype])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(3, 3), (2, 4, 4)])
+def test_inverse_solve_and_determinants(backend, dtype, shape):
+    b = backends.current()
+    a = _stack(dtype, *shape)
+    rhs = np.random.default_rng(1).standard_normal(shape[:-1] + (2,)).astype(dtype)
+    _close(b, b.inv(b.from_numpy(a)), np.linalg.inv(a), dtype)
+    _close(b, b.solve(b.from_numpy(a), b.from_numpy(rhs)), np.linalg.solve(a, rhs), dtype)
+    # a single matrix against a batch of right-hand sides: the batch axes broadcast
+    batch = np.stack([rhs] * 2)
+    _close(b, b.solve(b.from_numpy(a), b.from_numpy(batch)), np.linalg.solve(a, batch), dtype)
+    det = b.det(b.from_numpy(a))
+    assert b.is_native(det) and det.shape == shape[:-2]
+    np.testing.assert_allclose(host(b, det), np.linalg.det(a), rtol=LINALG_TOLERANCE[dtype])
+    sign, logabsdet = b.slogdet(b.from_numpy(a))
+    want_sign, want_log = np.linalg.slogdet(a)
+    _close(b, sign, want_sign, dtype)
+    _close(b, logabsdet, want_log, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_cholesky_and_eigh(backend, dtype):
+    b = backends.current()
+    a = _stack(dtype, 2, 3, 3, spd=True)
+    lower = b.cholesky(b.from_numpy(a))
+    _close(b, lower, np.linalg.cholesky(a), dtype)
+    w, v = b.eigh(b.from_numpy(a))
+    _close(b, w, np.linalg.eigvalsh(a), dtype)
+    _orthonormal_columns(b, v, dtype)
+    v, w = host(b, v), host(b, w)
+    rebuilt = (v * w[..., None, :]) @ np.swapaxes(v, -1, -2)
+    np.testing.assert_allclose(rebuilt, a, rtol=LINALG_TOLERANCE[dtype] * 10,
+                               atol=LINALG_TOLERANCE[dtype] * 10)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(4, 3), (3, 4), (2, 3, 3)])
+def test_qr_and_svd(backend, dtype, shape):
+    b = backends.current()
+    a = _stack(dtype, *shape)
+    k = min(shape[-2:])
+    for mode, columns in (("reduced", k), ("complete", shape[-2])):
+        q, r = b.qr(b.from_numpy(a), mode)
+        assert q.shape == shape[:-2] + (shape[-2], columns)
+        assert r.shape == shape[:-2] + (columns, shape[-1])
+        _orthonormal_columns(b, q, dtype)
+        r = host(b, r)
+        np.testing.assert_array_equal(np.tril(r, -1), 0)
+        _close(b, b.matmul(q, b.from_numpy(r)), a, dtype)
+    for full in (False, True):
+        u, s, vh = b.svd(b.from_numpy(a), full)
+        _close(b, s, np.linalg.svd(a, compute_uv=False), dtype)
+        _orthonormal_columns(b, u, dtype)
+        _orthonormal_columns(b, b.transpose(vh, tuple(range(len(shape) - 2)) + (-1, -2)), dtype)
+        u, s, vh = host(b, u), host(b, s), host(b, vh)
+        np.testing.assert_allclose((u[..., :k] * s[..., None, :]) @ vh[..., :k, :], a,
+                                   rtol=LINALG_TOLERANCE[dtype], atol=LINALG_TOLERANCE[dtype])
+
+
+def test_singular_and_indefinite_matrices_raise_value_error(backend):
+    b = backends.current()
+    singular = b.from_numpy(np.array([[1.0, 2.0], [2.0, 4.0]]))
+    with pytest.raises(ValueError, match="singular"):
+        b.inv(singular)
+    with pytest.raises(ValueError, match="singular"):
+        b.solve(singular, b.from_numpy(np.ones((2, 1))))
+    with pytest.raises(ValueError, match="positive-definite"):
+        b.cholesky(b.from_numpy(np.array([[1.0, 2.0], [2.0, 1.0]])))
+    assert float(host(b, b.det(singular))) == 0.0
+    sign, logabsdet = b.slogdet(singular)
+    assert float(host(b, sign)) == 0.0 and float(host(b, logabsdet)) == -np.inf
+
+
 # ------------------------------------------------------------------------------ gradients
 GRADIENT_CASES = {
     "tanh_sigmoid_square": lambda x, w: (x.tanh() * x.sigmoid() + x * x).sum(),

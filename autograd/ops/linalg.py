@@ -125,9 +125,11 @@ def linear(x, weight, bias=None):
 
 
 def svd(t):
-    """Reduced singular value decomposition (u, s, vh) of a matrix, t == u @ diag(s) @ vh.
-    The factors are constants: no gradient flows through them."""
+    """Reduced singular value decomposition (u, s, vh) of a matrix, t == u @ diag(s) @ vh,
+    differentiable as `autograd.linalg.svd(t, full_matrices=False)`."""
+    from .decompositions import SVD
+
     t = as_tensor(t)
     if t.ndim != 2:
         raise ValueError(f"svd: expects a matrix, got shape {tuple(t.shape)}")
-    return tuple(Tensor(a, t.backend) for a in t.backend.svd(t.data))
+    return SVD.apply(t, False)

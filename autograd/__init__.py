@@ -22,6 +22,9 @@ from .functions import (abs, argmax, argmin, broadcast_to, clip, concat, cos, er
                         transpose, unsqueeze, var, where)
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .layer_ops import (adaptive_avg_pool2d, avg_pool2d, batch_norm, conv1d, conv2d, dropout,
+                        embedding, fold, gelu, layer_norm, max_pool2d, pad, silu, softplus,
+                        unfold)
 from . import jit  # noqa: E402  (after the ops it traces)
 
 __all__ = [
@@ -34,4 +37,9 @@ __all__ = [
     "randn", "randperm", "relu", "reshape", "set_grad_enabled", "sigmoid", "sign", "sin",
     "softmax", "sqrt", "squeeze", "stack", "std", "sum", "svd", "swapaxes", "tanh", "Tensor",
     "tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
+]
+__all__ += [
+    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "conv1d", "conv2d", "dropout",
+    "embedding", "fold", "gelu", "layer_norm", "max_pool2d", "pad", "silu", "softplus",
+    "unfold",
 ]

@@ -30,6 +30,8 @@ import numpy  # noqa: E402
 
 from . import numba_fusion
 from . import numba_kernels as kernels
+from . import numba_windows
+from .base import window_count
 from .numpy_backend import NumpyBackend
 from .numpy_ufuncs import FLOAT_CODES, compiled
 from .thread_chunks import ChunkPool
@@ -66,6 +68,9 @@ SGD_MIN_SIZE = 1 << 17
 """The SGD update: one pass instead of up to six NumPy calls."""
 UPDATE_MIN_SIZE = 1 << 16
 """The Adam, RMSprop and Adagrad updates: one pass instead of a dozen NumPy calls."""
+WINDOWS_MIN_SIZE = 1 << 16
+"""im2col and col2im (their column array's size): one kernel pass instead of a padded copy
+and one strided NumPy copy per kernel position."""
 POOL_MIN_SIZE = 1 << 21
 """NumPy loops split over the thread pool (exp, log, tanh, ...): waking a thread costs tens
 of microseconds."""
@@ -236,6 +241,28 @@ class NumbaBackend(NumpyBackend):
         if not _same_layout(ONE_PASS_MIN_SIZE, grad, y):
             return super().sigmoid_backward(grad, y)
         return _mask_kernel(kernels.sigmoid_backward, grad, y)
+
+    # ---------------------------------------------------------------- sliding windows
+    def im2col(self, a, kernel_size, dilation, padding, stride):
+        if not _large_float(a, WINDOWS_MIN_SIZE):
+            return super().im2col(a, kernel_size, dilation, padding, stride)
+        n, c, h, w = a.shape
+        out_size = tuple(window_count(*args) for args in zip((h, w), kernel_size, dilation,
+                                                             padding, stride))
+        cols = numpy.empty((n, c) + tuple(kernel_size) + out_size, a.dtype)
+        numba_windows.im2col(a, *kernel_size, *dilation, *padding, *stride, cols)
+        return cols.reshape(n, -1, out_size[0] * out_size[1])
+
+    def col2im(self, cols, output_size, kernel_size, dilation, padding, stride):
+        if not _large_float(cols, WINDOWS_MIN_SIZE):
+            return super().col2im(cols, output_size, kernel_size, dilation, padding, stride)
+        out_size = tuple(window_count(*args) for args in zip(output_size, kernel_size,
+                                                             dilation, padding, stride))
+        n, c = cols.shape[0], cols.shape[1] // (kernel_size[0] * kernel_size[1])
+        out = numpy.zeros((n, c) + tuple(output_size), cols.dtype)
+        numba_windows.col2im(cols.reshape((n, c) + tuple(kernel_size) + out_size),
+                             *kernel_size, *dilation, *padding, *stride, out)
+        return out
 
     # ---------------------------------------------------------------- optimiser updates
     # The constants are combined here in Python floats and rounded to the arrays' dtype once,

@@ -129,9 +129,9 @@ def main(argv=None):
     parser.add_argument("--critic-steps", type=int, default=5)
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--width", type=int, default=64)
-    parser.add_argument("--noise-dim", type=int, default=2)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--penalty", type=float, default=10.0,
+    parser.add_argument("--noise-dim", type=int, default=8)
+    parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--penalty", type=float, default=1.0,
                         help="weight of the gradient penalty")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--log-every", type=int, default=250)

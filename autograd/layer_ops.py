@@ -23,12 +23,12 @@ from .tensor import Tensor
 # ------------------------------------------------------------------------------ arguments
 def _pair(op, name, value, smallest):
     """`value` (an int or a pair of ints, each at least `smallest`) as a pair."""
-    pair = (value, value) if isinstance(value, int) else tuple(value)
-    if (len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) for v in pair)
+    pair = (value, value) if isinstance(value, int) else value
+    if (not isinstance(pair, (tuple, list)) or len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) for v in pair)
             or min(pair) < smallest):
         raise ValueError(f"{op}: {name} must be an int >= {smallest} or a pair of them, got "
                          f"{value!r}")
-    return pair
+    return tuple(pair)
 
 
 def _single(op, name, value, smallest):
@@ -267,6 +267,8 @@ def embedding(indices, weight, padding_idx=None):
     rows = weight[indices]
     if padding_idx is None:
         return rows
+    if padding_idx < 0:
+        padding_idx += weight.shape[0]
     return where((indices != padding_idx).unsqueeze(-1), rows, rows.detach())
 
 

@@ -52,7 +52,7 @@ def conv1d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1):
 
 def unfold(x, kernel, dilation=(1, 1), padding=(0, 0), stride=(1, 1)):
     found, (oh, ow) = windows(x, kernel, dilation, padding, stride)
-    n, c = x.shape[:2]
+    n = x.shape[0]
     return np.stack([found[oy, ox].reshape(n, -1) for oy in range(oh) for ox in range(ow)],
                     axis=2)
 

@@ -9,10 +9,10 @@ import itertools
 import math
 
 import numpy as np
+import numpy_layer_reference as ref
 import pytest
 
 import autograd as ag
-import numpy_layer_reference as ref
 
 SHAPES = [(), (3,), (2, 3), (1, 3)]
 PAIRS = list(itertools.product(SHAPES, SHAPES))

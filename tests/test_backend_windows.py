@@ -3,10 +3,10 @@ the loop-by-loop reference, at sizes below and above the Numba backend's kernel 
 im2col gathers what PyTorch's unfold gathers, and col2im is its adjoint."""
 
 import numpy as np
+import numpy_layer_reference as ref
 import pytest
 
 import backends
-import numpy_layer_reference as ref
 
 # (image shape, kernel_size, dilation, padding, stride); the large ones reach the compiled
 # kernels of the Numba backend.

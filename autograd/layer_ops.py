@@ -24,7 +24,8 @@ from .tensor import Tensor
 def _pair(op, name, value, smallest):
     """`value` (an int or a pair of ints, each at least `smallest`) as a pair."""
     pair = (value, value) if isinstance(value, int) else value
-    if (not isinstance(pair, (tuple, list)) or len(pair) != 2 or any(isinstance(v, bool) or not isinstance(v, int) for v in pair)
+    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
+            or any(isinstance(v, bool) or not isinstance(v, int) for v in pair)
             or min(pair) < smallest):
         raise ValueError(f"{op}: {name} must be an int >= {smallest} or a pair of them, got "
                          f"{value!r}")

@@ -28,8 +28,8 @@ import backends  # noqa: E402
 import nn  # noqa: E402
 
 RADIUS, SPREAD = 2.0, 0.05
-CENTERS = np.array([(RADIUS * math.cos(2 * math.pi * k / 8), RADIUS * math.sin(2 * math.pi * k / 8))
-                    for k in range(8)])
+ANGLES = 2 * math.pi * np.arange(8) / 8
+CENTERS = RADIUS * np.stack([np.cos(ANGLES), np.sin(ANGLES)], axis=1)  # the 8 modes
 
 
 def sample_real(rng, n):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import autograd as ag
+import backends
 import nn
 
 
@@ -22,6 +23,17 @@ def test_batchnorm_buffers_are_state_but_not_parameters(backend):
     model.to("float64")
     assert bn.running_mean.dtype == "float64"
     assert bn.num_batches_tracked.dtype == "int64"
+
+
+def test_batchnorm_buffers_move_with_the_module():
+    state = backends.available()["numba"]
+    if state is not True:
+        pytest.skip(f"numba: {state}")
+    bn = nn.BatchNorm2d(2).to("numba")
+    assert {b.backend.name for b in bn.buffers()} == {"numba"}
+    bn(ag.randn(3, 2, 2, 2, backend="numba"))
+    assert bn.num_batches_tracked.item() == 1
+    assert bn.eval()(ag.randn(1, 2, 2, 2, backend="numba")).backend.name == "numba"
 
 
 def test_batchnorm_running_statistics_follow_pytorch_rule(backend):

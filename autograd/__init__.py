@@ -21,6 +21,9 @@ from .gradients import grad, hessian, jacobian
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .ops.linalg import svd
+from .layer_ops import (adaptive_avg_pool2d, avg_pool2d, batch_norm, conv1d, conv2d, dropout,
+                        embedding, fold, gelu, layer_norm, max_pool2d, pad, silu, softplus,
+                        unfold)
 
 _PUBLIC_FUNCTIONS = ops.public_functions()
 globals().update(_PUBLIC_FUNCTIONS)
@@ -34,4 +37,7 @@ __all__ = sorted([
     "gradgradcheck", "hessian", "int32", "int64", "is_grad_enabled", "jacobian", "jit", "linalg",
     "manual_seed", "no_grad", "ones", "ones_like", "rand", "randint", "randn", "randperm",
     "set_grad_enabled", "svd", "Tensor", "tensor", "zeros", "zeros_like", *_PUBLIC_FUNCTIONS,
+    "adaptive_avg_pool2d", "avg_pool2d", "batch_norm", "conv1d", "conv2d", "dropout",
+    "embedding", "fold", "gelu", "layer_norm", "max_pool2d", "pad", "silu", "softplus",
+    "unfold",
 ], key=str.lower)

@@ -281,6 +281,48 @@ class Backend:
         This is the backward of `getitem`."""
         raise NotImplementedError
 
+    # ---------------------------------------------------------------- sliding windows
+    # Convolution and pooling as matrix products and reductions over gathered windows. The
+    # defaults use the array namespace `self.xp` (NumPy or CuPy): one strided slice per kernel
+    # position, so the Python loop is as short as the kernel, not the image.
+    def pad(self, a, widths, value=0.0):
+        """`a` with `widths[i] = (before, after)` elements of `value` added on axis i."""
+        return self.xp.pad(a, widths, mode="constant", constant_values=value)
+
+    def im2col(self, a, kernel_size, dilation, padding, stride):
+        """The sliding windows of an (N, C, H, W) array as columns: shape
+        (N, C * kh * kw, OH * OW), one column per window position, a column's entries ordered
+        by channel, then kernel row, then kernel column (PyTorch's `unfold`); the image is
+        zero-padded by `padding` first. Each of `kernel_size`, `dilation`, `padding` and
+        `stride` is an (along H, along W) pair. A convolution is then one matrix product."""
+        n, c, h, w = a.shape
+        (kh, kw), (dh, dw), (ph, pw), (sh, sw) = kernel_size, dilation, padding, stride
+        oh, ow = (window_count(h, kh, dh, ph, sh), window_count(w, kw, dw, pw, sw))
+        if ph or pw:
+            a = self.pad(a, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+        cols = self.xp.empty((n, c, kh, kw, oh, ow), dtype=a.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                cols[:, :, i, j] = a[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                                     j * dw:j * dw + sw * (ow - 1) + 1:sw]
+        return cols.reshape(n, c * kh * kw, oh * ow)
+
+    def col2im(self, cols, output_size, kernel_size, dilation, padding, stride):
+        """The adjoint of `im2col`: every column entry added back at the image position it
+        was taken from, giving an (N, C, H, W) array with `output_size = (H, W)`; windows that
+        overlap add up and the padding is dropped (PyTorch's `fold`)."""
+        (h, w), (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (output_size, kernel_size, dilation,
+                                                          padding, stride)
+        oh, ow = (window_count(h, kh, dh, ph, sh), window_count(w, kw, dw, pw, sw))
+        n, c = cols.shape[0], cols.shape[1] // (kh * kw)
+        cols = cols.reshape(n, c, kh, kw, oh, ow)
+        out = self.xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
+        for i in range(kh):
+            for j in range(kw):
+                out[:, :, i * dh:i * dh + sh * (oh - 1) + 1:sh,
+                    j * dw:j * dw + sw * (ow - 1) + 1:sw] += cols[:, :, i, j]
+        return out[:, :, ph:ph + h, pw:pw + w]
+
     # ---------------------------------------------------------------- in place
     def copy_into(self, dst, src):
         """dst[...] = src."""
@@ -408,3 +450,9 @@ class Backend:
 
     def __repr__(self):
         return f"<Backend {self.name} on {self.device}>"
+
+
+def window_count(size, kernel, dilation, padding, stride):
+    """How many windows of `kernel` elements (spaced `dilation` apart) fit along an axis of
+    `size` elements padded by `padding` on both sides, moving `stride` at a time."""
+    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1

@@ -30,6 +30,8 @@ import numpy  # noqa: E402
 
 from . import numba_fusion
 from . import numba_kernels as kernels
+from . import numba_windows
+from .base import window_count
 from .numpy_backend import NumpyBackend
 from . import formulas
 from .formulas import FLOAT_CODES, ufuncs as compiled
@@ -67,6 +69,12 @@ SGD_MIN_SIZE = 1 << 17
 """The SGD update: one pass instead of up to six NumPy calls."""
 UPDATE_MIN_SIZE = 1 << 16
 """The Adam, RMSprop and Adagrad updates: one pass instead of a dozen NumPy calls."""
+WINDOWS_MIN_SIZE = 1 << 11
+"""im2col (the image's size) and col2im (the columns'): one kernel pass instead of a padded
+copy and one strided NumPy copy per kernel position, a Python loop as long as the kernel.
+Measured with 3x3 windows on images of 2**11 to 2**17 elements: the kernels took a half to a
+third of the NumPy code's time from the smallest size on (on a busy machine, so the size is
+the smallest tried, not a crossover)."""
 POOL_MIN_SIZE = 1 << 21
 """NumPy loops split over the thread pool (exp, log, tanh, ...): waking a thread costs tens
 of microseconds."""
@@ -237,6 +245,28 @@ class NumbaBackend(NumpyBackend):
         if not _same_layout(ONE_PASS_MIN_SIZE, grad, y):
             return super().sigmoid_backward(grad, y)
         return _mask_kernel(kernels.sigmoid_backward, grad, y)
+
+    # ---------------------------------------------------------------- sliding windows
+    def im2col(self, a, kernel_size, dilation, padding, stride):
+        if not _large_float(a, WINDOWS_MIN_SIZE):
+            return super().im2col(a, kernel_size, dilation, padding, stride)
+        n, c, h, w = a.shape
+        out_size = tuple(window_count(*args) for args in zip((h, w), kernel_size, dilation,
+                                                             padding, stride))
+        cols = numpy.empty((n, c) + tuple(kernel_size) + out_size, a.dtype)
+        numba_windows.im2col(a, *kernel_size, *dilation, *padding, *stride, cols)
+        return cols.reshape(n, -1, out_size[0] * out_size[1])
+
+    def col2im(self, cols, output_size, kernel_size, dilation, padding, stride):
+        if not _large_float(cols, WINDOWS_MIN_SIZE):
+            return super().col2im(cols, output_size, kernel_size, dilation, padding, stride)
+        out_size = tuple(window_count(*args) for args in zip(output_size, kernel_size,
+                                                             dilation, padding, stride))
+        n, c = cols.shape[0], cols.shape[1] // (kernel_size[0] * kernel_size[1])
+        out = numpy.zeros((n, c) + tuple(output_size), cols.dtype)
+        numba_windows.col2im(cols.reshape((n, c) + tuple(kernel_size) + out_size),
+                             *kernel_size, *dilation, *padding, *stride, out)
+        return out
 
     # ---------------------------------------------------------------- optimiser updates
     # The constants are combined here in Python floats and rounded to the arrays' dtype once,

@@ -7,11 +7,15 @@ written against the public autograd API.
 """
 
 from . import functional, init, optim, utils
-from .activations import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
-from .layers import Dropout, Flatten, Identity, Linear, Sequential
+from .activations import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
+from .conv import Conv1d, Conv2d
+from .embedding import Embedding
+from .layers import Dropout, Flatten, Identity, Linear, Sequential, Unflatten
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss,
                      MSELoss, NLLLoss, WassersteinLoss)
 from .module import Module, Parameter
+from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
+from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .serialization import load, save
 
 __all__ = [
@@ -19,6 +23,10 @@ __all__ = [
     "HuberLoss", "Identity", "L1Loss", "LeakyReLU", "Linear", "MSELoss", "Module", "NLLLoss",
     "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "WassersteinLoss",
     "functional", "init", "load", "optim", "save", "utils",
+]
+__all__ += [
+    "AdaptiveAvgPool2d", "AvgPool2d", "BatchNorm1d", "BatchNorm2d", "Conv1d", "Conv2d",
+    "Embedding", "LayerNorm", "MaxPool2d", "SiLU", "Softplus", "Unflatten",
 ]
 
 # ---------------------------------------------------------------- data and training loop

@@ -5,8 +5,6 @@ from the graph. Where a textbook formula overflows or loses precision, the stabl
 PyTorch uses is written instead, and the comment says why.
 """
 
-import math
-
 import autograd as ag
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -56,11 +54,7 @@ def sigmoid(x):
 def gelu(x, approximate="none"):
     """x * Phi(x), Phi the standard normal CDF: exact through erf, or PyTorch's tanh
     approximation with `approximate="tanh"`."""
-    _check_choice("gelu", "approximate", approximate, ("none", "tanh"))
-    if approximate == "tanh":
-        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
-        return x * (inner.tanh() + 1.0) * 0.5
-    return x * ((x * (1.0 / math.sqrt(2.0))).erf() + 1.0) * 0.5
+    return ag.gelu(x, approximate)
 
 
 def softmax(x, axis=-1):
@@ -75,14 +69,23 @@ def dropout(x, p=0.5, training=True):
     """Zero each element with probability p and scale the kept ones by 1 / (1 - p), so the
     expected value is unchanged; the identity when not training. The mask comes from the
     backend's seeded stream (`autograd.manual_seed`)."""
-    _check_probability("dropout", "p", p)
-    if not training or p == 0:
-        return x
-    if p == 1:
-        return x * 0.0
-    draws = ag.rand(*x.shape, dtype=x.dtype, backend=x.backend)
-    keep = (draws >= p).astype(x.dtype) * (1.0 / (1.0 - p))
-    return x * keep
+    return ag.dropout(x, p, training)
+
+
+# The layer ops of autograd, under PyTorch's functional names (see autograd/layer_ops.py).
+conv1d = ag.conv1d
+conv2d = ag.conv2d
+max_pool2d = ag.max_pool2d
+avg_pool2d = ag.avg_pool2d
+adaptive_avg_pool2d = ag.adaptive_avg_pool2d
+unfold = ag.unfold
+fold = ag.fold
+pad = ag.pad
+embedding = ag.embedding
+batch_norm = ag.batch_norm
+layer_norm = ag.layer_norm
+silu = ag.silu
+softplus = ag.softplus
 
 
 # ------------------------------------------------------------------------------ losses

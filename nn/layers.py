@@ -1,4 +1,5 @@
-"""Layers that hold or reshape data: Linear, Sequential, Identity, Flatten, Dropout."""
+"""Layers that hold or reshape data: Linear, Sequential, Identity, Flatten, Unflatten,
+Dropout."""
 
 import math
 
@@ -94,6 +95,27 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_axis={self.start_axis}"
+
+
+class Unflatten(Module):
+    """Split axis `axis` into `unflattened_size`: Unflatten(1, (C, H, W)) turns (N, C*H*W)
+    into (N, C, H, W), undoing Flatten."""
+
+    def __init__(self, axis, unflattened_size):
+        super().__init__()
+        self.axis, self.unflattened_size = axis, tuple(unflattened_size)
+
+    def forward(self, x):
+        axis = self.axis % x.ndim
+        if math.prod(self.unflattened_size) != x.shape[axis] and -1 not in self.unflattened_size:
+            raise ValueError(f"Unflatten: axis {self.axis} of the input (shape "
+                             f"{tuple(x.shape)}) has {x.shape[axis]} elements, which cannot "
+                             f"be split into {self.unflattened_size}")
+        return x.reshape(tuple(x.shape[:axis]) + self.unflattened_size +
+                         tuple(x.shape[axis + 1:]))
+
+    def extra_repr(self):
+        return f"axis={self.axis}, unflattened_size={self.unflattened_size}"
 
 
 class Dropout(Module):

@@ -55,6 +55,7 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_buffers", {})
         object.__setattr__(self, "_forward_hooks", {})
         object.__setattr__(self, "training", True)
 
@@ -93,6 +94,12 @@ class Module:
                                 f"{type(value).__name__} to parameter {name!r}; wrap it as "
                                 f"nn.Parameter(...) or assign None")
             parameters[name] = None
+        elif name in self._buffers:
+            if value is not None and not isinstance(value, ag.Tensor):
+                raise TypeError(f"{type(self).__name__}: cannot assign a "
+                                f"{type(value).__name__} to buffer {name!r}; assign a Tensor "
+                                f"or None")
+            self._buffers[name] = value
         elif name in modules:
             if value is not None:
                 raise TypeError(f"{type(self).__name__}: cannot assign a "
@@ -104,7 +111,22 @@ class Module:
     def __delattr__(self, name):
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self._buffers.pop(name, None)
         object.__delattr__(self, name)
+
+    def register_buffer(self, name, tensor):
+        """Keep `tensor` (or None) as state that is not a parameter, such as BatchNorm's
+        running statistics: it is saved in `state_dict`, loaded, and moved by `to()`, but
+        optimisers never see it. It stays an ordinary attribute, and assigning to the name
+        later replaces the buffer."""
+        if tensor is not None and not isinstance(tensor, ag.Tensor):
+            raise TypeError(f"{type(self).__name__}.register_buffer({name!r}): expected a "
+                            f"Tensor or None, got {type(tensor).__name__}")
+        if name in self._parameters or name in self._modules:
+            raise ValueError(f"{type(self).__name__}.register_buffer({name!r}): the name is "
+                             f"already a parameter or sub-module")
+        self._buffers[name] = tensor
+        object.__setattr__(self, name, tensor)
 
     # ---------------------------------------------------------------- traversal
     def named_children(self):
@@ -149,6 +171,21 @@ class Module:
         for _, param in self.named_parameters(recurse=recurse):
             yield param
 
+    def named_buffers(self, prefix="", recurse=True):
+        """(dotted name, buffer) pairs, each buffer once."""
+        seen = set()
+        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, buffer in module._buffers.items():
+                if buffer is None or id(buffer) in seen:
+                    continue
+                seen.add(id(buffer))
+                yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def buffers(self, recurse=True):
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
     # ---------------------------------------------------------------- modes and gradients
     def train(self, mode=True):
         """Switch this module and all below it to training mode (dropout active)."""
@@ -168,16 +205,20 @@ class Module:
 
     # ---------------------------------------------------------------- state
     def state_dict(self):
-        """{dotted name: tensor} for every parameter, named as PyTorch names them ("0.weight",
-        "0.bias"). The tensors are detached and share the parameters' arrays."""
-        return {name: param.detach() for name, param in self._parameters_by_name().items()}
+        """{dotted name: tensor} for every parameter and buffer, named as PyTorch names them
+        ("0.weight", "0.bias", "1.running_mean"). The tensors are detached and share the
+        parameters' and buffers' arrays."""
+        return {name: value.detach() for name, value in self._state_by_name().items()}
 
-    def _parameters_by_name(self, prefix=""):
-        """Every parameter under its dotted name; a shared parameter under each of its names."""
+    def _state_by_name(self, prefix=""):
+        """Every parameter and buffer under its dotted name (a shared one under each of its
+        names), each module's parameters before its buffers, as PyTorch orders them."""
         found = {prefix + name: param for name, param in self._parameters.items()
                  if param is not None}
+        found.update((prefix + name, buffer) for name, buffer in self._buffers.items()
+                     if buffer is not None)
         for name, module in self.named_children():
-            found.update(module._parameters_by_name(f"{prefix}{name}."))
+            found.update(module._state_by_name(f"{prefix}{name}."))
         return found
 
     def load_state_dict(self, state, strict=True):
@@ -185,7 +226,7 @@ class Module:
         parameter's backend and dtype). Every missing, unexpected and mis-shaped key is
         reported in one ValueError; with `strict=False` only mis-shaped keys are errors, and
         the returned (missing_keys, unexpected_keys) says what was skipped."""
-        own = self._parameters_by_name()
+        own = self._state_by_name()
         for key, value in state.items():
             if not isinstance(value, ag.Tensor):
                 raise TypeError(f"load_state_dict into {type(self).__name__}: {key!r} holds a "
@@ -214,9 +255,9 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def to(self, target):
-        """Move every parameter (and its gradient) to a backend, or convert it to a floating
-        dtype, in place: the Parameter objects stay the same, so optimisers built on them
-        still hold them. Returns the module."""
+        """Move every parameter (and its gradient) and buffer to a backend, or convert the
+        floating ones to a floating dtype, in place: the Parameter objects stay the same, so
+        optimisers built on them still hold them. Returns the module."""
         params = list(self.parameters())
         moved = [param.detach().to(target) for param in params]
         if moved and not moved[0].dtype.is_floating:
@@ -226,6 +267,11 @@ class Module:
         for param, values, grad in zip(params, moved, grads):
             rebind(param, values)
             param.grad = grad
+        for buffer in self.buffers():
+            moved = buffer.to(target)
+            # A dtype conversion applies to floating buffers only (a batch counter stays int).
+            if moved.dtype == buffer.dtype or buffer.dtype.is_floating:
+                rebind(buffer, moved)
         return self
 
     # ---------------------------------------------------------------- printing

@@ -9,6 +9,7 @@ import itertools
 import math
 
 import numpy as np
+import numpy_layer_reference as ref
 import pytest
 
 import autograd as ag
@@ -178,6 +179,60 @@ ROWS = [
         [((2, 3),)]),
     Row("index-mask", lambda x: x[MASK], lambda x: x[MASK], [((3,),), ((3, 2),)]),
     Row("index-mask-tensor", lambda x: x[ag.tensor(MASK)], lambda x: x[MASK], [((3, 2),)]),
+]
+
+
+# The layer ops (autograd/layer_ops.py), against the loop-by-loop references of
+# numpy_layer_reference; tiny images, so every backend's check stays fast.
+EMBEDDING_INDEX = np.array([[0, 2], [4, 2]])
+
+ROWS += [
+    Row("conv2d", lambda x, w, b: ag.conv2d(x, w, b, stride=(2, 1), padding=1,
+                                            dilation=(1, 2), groups=2),
+        lambda x, w, b: ref.conv2d(x, w, b, (2, 1), (1, 1), (1, 2), 2),
+        [((2, 4, 5, 4), (6, 2, 3, 2), (6,))]),
+    Row("conv2d-plain", ag.conv2d, ref.conv2d, [((1, 2, 4, 4), (3, 2, 3, 3))]),
+    Row("conv2d-same-unbatched", lambda x, w: ag.conv2d(x, w, padding="same"),
+        lambda x, w: ref.conv2d(np.pad(x[None], ((0, 0), (0, 0), (0, 1), (0, 1))), w)[0],
+        [((2, 3, 3), (1, 2, 2, 2))]),
+    Row("conv1d", lambda x, w, b: ag.conv1d(x, w, b, stride=2, padding=1, dilation=2),
+        lambda x, w, b: ref.conv1d(x, w, b, 2, 1, 2), [((2, 2, 7), (3, 2, 3), (3,))]),
+    Row("unfold", lambda x: ag.unfold(x, (2, 3), dilation=(1, 2), padding=1, stride=(2, 1)),
+        lambda x: ref.unfold(x, (2, 3), (1, 2), (1, 1), (2, 1)), [((1, 2, 4, 5),)]),
+    Row("fold", lambda c: ag.fold(c, (4, 5), (2, 3), dilation=(1, 2), padding=1,
+                                  stride=(2, 1)),
+        lambda c: ref.fold(c, (4, 5), (2, 3), (1, 2), (1, 1), (2, 1)), [((1, 12, 9),)]),
+    Row("pad", lambda x: ag.pad(x, (1, 2, 0, 1), value=0.5),
+        lambda x: np.pad(x, ((0, 0),) * (x.ndim - 2) + ((0, 1), (1, 2)), constant_values=0.5),
+        [((2, 3),), ((1, 2, 3),)]),
+    Row("max_pool2d", lambda x: ag.max_pool2d(x, 3, stride=2, padding=1),
+        lambda x: ref.max_pool2d(x, (3, 3), (2, 2), (1, 1)), [((1, 2, 5, 5),)]),
+    Row("max_pool2d-default-stride", lambda x: ag.max_pool2d(x, 2),
+        lambda x: ref.max_pool2d(x, (2, 2), (2, 2)), [((2, 2, 4, 4),)]),
+    Row("max_pool2d-unbatched", lambda x: ag.max_pool2d(x, 2),
+        lambda x: ref.max_pool2d(x[None], (2, 2), (2, 2))[0], [((2, 4, 5),)]),
+    Row("max_pool2d-dilation", lambda x: ag.max_pool2d(x, 2, stride=1, dilation=2),
+        lambda x: ref.max_pool2d(x, (2, 2), (1, 1), (0, 0), (2, 2)), [((1, 1, 4, 5),)]),
+    Row("avg_pool2d", lambda x: ag.avg_pool2d(x, 3, stride=2, padding=1),
+        lambda x: ref.avg_pool2d(x, (3, 3), (2, 2), (1, 1)), [((1, 2, 5, 5),)]),
+    Row("avg_pool2d-exclude-pad",
+        lambda x: ag.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False),
+        lambda x: ref.avg_pool2d(x, (3, 3), (2, 2), (1, 1), False), [((1, 2, 5, 5),)]),
+    Row("adaptive_avg_pool2d", lambda x: ag.adaptive_avg_pool2d(x, (3, 4)),
+        lambda x: ref.adaptive_avg_pool2d(x, (3, 4)), [((1, 2, 5, 7),)]),
+    Row("adaptive_avg_pool2d-int", lambda x: ag.adaptive_avg_pool2d(x, 2),
+        lambda x: ref.adaptive_avg_pool2d(x, (2, 2)), [((2, 1, 4, 4),)]),
+    Row("embedding", lambda w: ag.embedding(ag.tensor(EMBEDDING_INDEX, backend=w.backend), w),
+        lambda w: w[EMBEDDING_INDEX], [((5, 3),)]),
+    Row("batch_norm", lambda x, w, b: ag.batch_norm(x, None, None, w, b, training=True),
+        ref.batch_norm, [((4, 3), (3,), (3,)), ((2, 3, 2, 2), (3,), (3,))]),
+    Row("layer_norm", lambda x, w, b: ag.layer_norm(x, (3, 4), w, b),
+        lambda x, w, b: ref.layer_norm(x, 2, w, b), [((2, 3, 4), (3, 4), (3, 4))]),
+    unary("gelu", ag.gelu, ref.gelu),
+    unary("gelu-tanh", lambda x: ag.gelu(x, approximate="tanh"), ref.gelu_tanh),
+    unary("silu", ag.silu, ref.silu),
+    unary("softplus", lambda x: ag.softplus(x, beta=2.0, threshold=1.0),
+          lambda x: ref.softplus(x, 2.0, 1.0)),
 ]
 
 

@@ -28,11 +28,13 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 import numba  # noqa: E402
 import numpy  # noqa: E402
 
-from . import numba_fusion
-from . import numba_kernels as kernels
+from . import numba_fusion, numba_kernels, numba_threads
 from .numpy_backend import NumpyBackend
 from .numpy_ufuncs import FLOAT_CODES, compiled
 from .thread_chunks import ChunkPool
+
+# Kernels called from several threads must not abort the process on Numba's workqueue layer.
+kernels = numba_threads.guard_kernels(numba_kernels)
 
 # The element counts from which each parallel path beats the NumPy backend. Measured on a
 # two-core machine by timing both on float32 and float64 arrays of 2**8 .. 2**22 elements
@@ -289,7 +291,7 @@ class NumbaBackend(NumpyBackend):
 
     def fuse_elementwise(self, program):
         """One parallel kernel for a run of elementwise steps of a traced program."""
-        return numba_fusion.fuse_elementwise(program)
+        return numba_threads.guard_launch(numba_fusion.fuse_elementwise(program))
 
 
 def _small_float(min_size, a, b):

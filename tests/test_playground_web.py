@@ -23,7 +23,7 @@ httpx = pytest.importorskip("httpx", reason="httpx is not installed: pip install
 
 import backends  # noqa: E402
 from nn.playground import FEATURES, Config, Session  # noqa: E402
-from nn.playground.model import ACTIVATIONS, INIT_NAMES  # noqa: E402
+from nn.models import ACTIVATIONS, INIT_NAMES  # noqa: E402
 from nn.playground.server import create_app, running  # noqa: E402
 from nn.playground.session import DATASETS, OPTIMIZERS  # noqa: E402
 from nn.playground.web_session import (WORKER_PREFIX, Snapshot, Scene, encode_map,  # noqa: E402
@@ -148,7 +148,7 @@ BAD_SETTINGS = [
     ({"activation": "swish"}, "activation", "swish"),
     ({"lr": 0}, "lr", "(0, inf)"),
     ({"optimizer": "lbfgs"}, "optimizer", "lbfgs"),
-    ({"init": "zeros"}, "init", "zeros"),
+    ({"init": "glorot"}, "init", "glorot"),
     ({"seed": -1}, "seed", "at least 0"),
     ({"seed": 2 ** 40}, "seed", "at most"),
     ({"backend": "abacus"}, "backend", "abacus"),

@@ -36,8 +36,8 @@ from starlette.staticfiles import StaticFiles
 
 import backends
 
+from ..models import ACTIVATIONS, INIT_NAMES
 from .features import FEATURES
-from .model import ACTIVATIONS, INIT_NAMES
 from .session import DATASETS, EXTENT, OPTIMIZERS, Config, ConfigError
 from .web_session import (EpochLimitError, SessionLimitError, SessionRegistry, update_message)
 from .web_settings import Limits, default_settings, updated

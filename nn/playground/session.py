@@ -14,9 +14,9 @@ from .. import optim
 from ..data import (DataLoader, StandardScaler, TensorDataset, make_circle, make_gauss, make_spiral,
                     make_xor, train_test_split)
 from ..functional import binary_cross_entropy_with_logits
+from ..models import ACTIVATIONS, INIT_NAMES, build_mlp
 from ..train import History, binary_accuracy, evaluate, train_epoch
 from .features import FEATURES, feature_matrix
-from .model import ACTIVATIONS, INIT_NAMES, build_mlp
 
 DATASETS = {"circle": make_circle, "xor": make_xor, "gauss": make_gauss,
             "spiral": make_spiral}

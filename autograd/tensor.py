@@ -6,6 +6,7 @@ cost of an op is mostly Python object overhead.
 
 from . import grad_mode
 from .dtypes import DType, as_dtype
+from .sizes import as_shape
 
 _SCALARS = (int, float, bool)
 _DTYPE_BY_NATIVE = {}
@@ -248,6 +249,7 @@ class Tensor:
         other = _operand(self, other)
         data = other.data if isinstance(other, Tensor) else other
         result = combine(self.data, data)
+        _check_lossless(op, self, result)
         if result.shape != self.shape:
             raise ValueError(f"{op}: the result has shape {tuple(result.shape)}, not the "
                              f"tensor's shape {tuple(self.shape)}; in-place ops cannot grow a "
@@ -391,13 +393,14 @@ class Tensor:
 
     # ---------------------------------------------------------------- shape
     def reshape(self, *shape):
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "reshape")
         if shape == self.shape:
             return self
         return Reshape.apply(self, shape)
 
     def transpose(self, *axes):
-        axes = _shape_arg(axes) if axes else tuple(reversed(range(self.ndim)))
+        axes = (_shape_arg(axes, "transpose", "axes") if axes
+                else tuple(reversed(range(self.ndim))))
         if sorted(a % self.ndim for a in axes) != list(range(self.ndim)) or len(axes) != self.ndim:
             raise ValueError(f"transpose: axes {axes} are not a permutation of the "
                              f"{self.ndim} axes of a tensor of shape {tuple(self.shape)}")
@@ -436,7 +439,7 @@ class Tensor:
         return self.reshape(self.shape[:start] + (-1,))
 
     def broadcast_to(self, *shape):
-        shape = _shape_arg(shape)
+        shape = _shape_arg(shape, "broadcast_to")
         if shape == self.shape:
             return self
         return BroadcastTo.apply(self, shape)
@@ -464,11 +467,24 @@ class _HookHandle:
         self.hooks.pop(self.id, None)
 
 
-def _shape_arg(shape):
-    """(2, 3) from reshape(2, 3) and from reshape((2, 3))."""
-    if len(shape) == 1 and not isinstance(shape[0], int):
-        shape = shape[0]
-    return tuple(int(n) for n in shape)
+def _shape_arg(shape, op, name="shape"):
+    """(2, 3) from reshape(2, 3) and from reshape((2, 3)); integers only (-1 allowed)."""
+    return as_shape(op, shape, name, allow_negative=True)
+
+
+_KIND_RANK = {"bool": 0, "int": 1, "uint": 1, "float": 2}
+
+
+def _check_lossless(op, tensor, result):
+    """Refuse to store an in-place result of a higher kind (float into int, int into bool)
+    than the tensor holds: the cast would drop information, and NumPy refuses it too."""
+    found = tensor.backend.dtype_name(result)
+    kind = found.rstrip("0123456789")
+    if _KIND_RANK.get(kind, 0) > _KIND_RANK.get(tensor.dtype.rstrip("0123456789"), 0):
+        raise TypeError(
+            f"{op}: the result is {found}, which this {tensor.dtype} tensor cannot hold "
+            f"without losing information (NumPy refuses this cast too). Write "
+            f"x = x {op[0]} y for a new tensor, or convert first: x = x.astype('{found}')")
 
 
 def _operand(tensor, other):

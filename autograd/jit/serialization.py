@@ -15,6 +15,7 @@ import backends
 
 from .. import files
 from ..tensor import Tensor
+from . import validation
 from .ops import FUNCTIONS, builtin
 from .program import CONSTANT, INPUT, PARAMETER, RESULT, Instruction, Program, Ref
 from .traced import Traced
@@ -86,12 +87,15 @@ def _encode(value):
 def load(path, backend=None):
     """A runnable `Traced` from a file written by `Traced.save`, on the default backend or
     the one named. Raises ProgramFileError (a ValueError) for a file that is malformed,
-    truncated or changed since it was saved."""
+    truncated or changed since it was saved, and for a program that declares a slot of
+    absurd size or whose ops, run once on stand-in inputs, do not give each slot its
+    declared shape and dtype (see `validation`)."""
     with open(path, "rb") as file:
         data = file.read()
     metadata = _verified_metadata(data, path)
     try:
         program = program_from_json(json.loads(metadata[_PROGRAM_KEY]))
+        validation.check_slot_sizes(program)
     except (ValueError, TypeError, KeyError, IndexError, RecursionError) as error:
         raise ProgramFileError(f"jit.load: {path} holds a malformed program: {error}") from None
     try:
@@ -110,8 +114,14 @@ def load(path, backend=None):
                                    f"({info.describe()}) its program uses")
         values[slot] = Tensor(target.from_numpy(array.copy()), target,
                               requires_grad=info.kind == PARAMETER)
-    return Traced(program, target, [values[s] for s in program.parameters],
-                  [values[s] for s in program.constants])
+    traced = Traced(program, target, [values[s] for s in program.parameters],
+                    [values[s] for s in program.constants])
+    try:
+        validation.check_against_ops(traced)
+    except Exception as error:  # whatever an op raises on a forged program: refuse the file
+        raise ProgramFileError(f"jit.load: {path} holds a program whose ops do not produce "
+                               f"what it declares: {type(error).__name__}: {error}") from error
+    return traced
 
 
 def _verified_metadata(data, path):

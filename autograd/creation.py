@@ -56,9 +56,14 @@ def _converted(data, dtype, b):
         raise ValueError(f"tensor: cannot make an array of the {type(data).__name__} given "
                          f"({error}); nested lists must have equal lengths at each depth, "
                          f"like the rows of a matrix") from None
+    return _supported("tensor", array, data, b)
+
+
+def _supported(op, array, data, b):
+    """`array`, unless its dtype is one no tensor holds (TypeError naming those it does)."""
     found = b.dtype_name(array)
     if found.startswith(_REFUSED_KINDS):
-        raise TypeError(f"tensor: cannot hold values of dtype {found} (from the "
+        raise TypeError(f"{op}: cannot hold values of dtype {found} (from the "
                         f"{type(data).__name__} given); a tensor holds {', '.join(names())}: "
                         f"convert the data to numbers first")
     return array
@@ -78,7 +83,7 @@ def _stacked(items, dtype, b):
 def from_numpy(array, requires_grad=False, backend=None):
     """A tensor over a NumPy array's values and dtype (sharing its memory on the CPU)."""
     b = _backend(backend)
-    return _finish(b.from_numpy(array), b, requires_grad)
+    return _finish(_supported("from_numpy", b.from_numpy(array), array, b), b, requires_grad)
 
 
 def zeros(*shape, dtype=None, requires_grad=False, backend=None):

@@ -99,6 +99,11 @@ def test_strings_complex_and_objects_are_refused_naming_the_supported_dtypes(dat
     assert "float32" in str(c.value) and "int64" in str(c.value) and "bool" in str(c.value)
 
 
+def test_from_numpy_refuses_what_tensor_refuses():
+    with pytest.raises(TypeError, match="from_numpy: cannot hold values of dtype complex128"):
+        ag.from_numpy(np.zeros(2, dtype=complex))
+
+
 def test_ragged_lists_raise_an_error_that_says_so():
     with pytest.raises(ValueError, match="tensor: .*equal lengths"):
         ag.tensor([[1, 2], [3]])

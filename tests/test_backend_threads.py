@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -148,8 +149,9 @@ NUMBA_FROM_EIGHT_THREADS = textwrap.dedent("""
 @needs_numba
 @pytest.mark.parametrize("layer", ["workqueue", "default"])
 def test_numba_from_eight_threads_never_kills_the_process(layer):
+    root = str(Path(__file__).resolve().parents[1])
     environment = {**os.environ, "NUMBA_THREADING_LAYER": layer,
-                   "PYTHONPATH": os.pathsep.join(filter(None, [os.getcwd(),
+                   "PYTHONPATH": os.pathsep.join(filter(None, [root,
                                                                os.environ.get("PYTHONPATH")]))}
     result = subprocess.run([sys.executable, "-c", NUMBA_FROM_EIGHT_THREADS], env=environment,
                             capture_output=True, text=True, timeout=600)

@@ -43,3 +43,8 @@ def as_dtype(dtype):
     if found is None:
         raise TypeError(f"unknown dtype {dtype!r}: use one of {', '.join(_KNOWN)}")
     return found
+
+
+def names():
+    """The names of the dtypes a tensor can hold."""
+    return tuple(_KNOWN)

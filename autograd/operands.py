@@ -1,10 +1,9 @@
 """What the public functions accept: values made into Tensors, operands checked for a
 common backend, and shape and size arguments checked as integers."""
 
-import operator
-
 import backends
 
+from .sizes import as_shape
 from .tensor import _SCALARS, Tensor
 
 
@@ -68,21 +67,6 @@ def pair(op, a, b):
     return as_tensor(a), b
 
 
-def size_arg(op, name, value):
-    """A size or count given as an integer (a bool, float or string is refused)."""
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise TypeError(f"{op}: {name} must be an integer, got {type(value).__name__} "
-                        f"{value!r:.40}")
-    return operator.index(value)
-
-
-def shape_arg(op, shape):
-    """(2, 3) from `f(2, 3)` and from `f((2, 3))`, every size an integer."""
-    if len(shape) == 1 and not hasattr(shape[0], "__index__"):
-        shape = shape[0]
-    try:
-        sizes = tuple(shape)
-    except TypeError:
-        raise TypeError(f"{op}: the shape must be integers or one tuple of integers, got "
-                        f"{shape!r:.60}") from None
-    return tuple(size_arg(op, "each size", n) for n in sizes)
+def shape_arg(op, shape, name="shape"):
+    """(2, 3) from `f(2, 3)` and from `f((2, 3))`, every size an integer (-1 allowed)."""
+    return as_shape(op, shape, name, allow_negative=True)

@@ -232,6 +232,7 @@ class Tensor:
         else:
             data = self.backend.operand(other)
         result = combine(self.data, data)
+        _check_lossless(op, self, result)
         if result.shape != self.shape:
             raise ValueError(f"{op}: the result has shape {tuple(result.shape)}, not the "
                              f"tensor's shape {tuple(self.shape)}; in-place ops cannot grow a "
@@ -320,6 +321,21 @@ class _HookHandle:
 
     def remove(self):
         self.hooks.pop(self.id, None)
+
+
+_KIND_RANK = {"bool": 0, "int": 1, "uint": 1, "float": 2}
+
+
+def _check_lossless(op, tensor, result):
+    """Refuse to store an in-place result of a higher kind (float into int, int into bool)
+    than the tensor holds: the cast would drop information, and NumPy refuses it too."""
+    found = tensor.backend.dtype_name(result)
+    kind = found.rstrip("0123456789")
+    if _KIND_RANK.get(kind, 0) > _KIND_RANK.get(tensor.dtype.rstrip("0123456789"), 0):
+        raise TypeError(
+            f"{op}: the result is {found}, which this {tensor.dtype} tensor cannot hold "
+            f"without losing information (NumPy refuses this cast too). Write "
+            f"x = x {op[0]} y for a new tensor, or convert first: x = x.astype('{found}')")
 
 
 def _output_grad(op, output, grad):

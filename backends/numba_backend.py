@@ -28,14 +28,16 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 import numba  # noqa: E402
 import numpy  # noqa: E402
 
-from . import numba_fusion
-from . import numba_kernels as kernels
-from . import numba_windows
+from . import formulas, numba_fusion, numba_kernels, numba_threads, numba_windows
 from .base import window_count
+from .formulas import FLOAT_CODES
+from .formulas import ufuncs as compiled
 from .numpy_backend import NumpyBackend
-from . import formulas
-from .formulas import FLOAT_CODES, ufuncs as compiled
 from .thread_chunks import ChunkPool
+
+# Kernels called from several threads must not abort the process on Numba's workqueue layer.
+kernels = numba_threads.guard_kernels(numba_kernels)
+windows = numba_threads.guard_kernels(numba_windows)
 
 # The element counts from which each parallel path beats the NumPy backend. Measured on a
 # two-core machine by timing both on float32 and float64 arrays of 2**8 .. 2**22 elements
@@ -254,7 +256,7 @@ class NumbaBackend(NumpyBackend):
         out_size = tuple(window_count(*args) for args in zip((h, w), kernel_size, dilation,
                                                              padding, stride))
         cols = numpy.empty((n, c) + tuple(kernel_size) + out_size, a.dtype)
-        numba_windows.im2col(a, *kernel_size, *dilation, *padding, *stride, cols)
+        windows.im2col(a, *kernel_size, *dilation, *padding, *stride, cols)
         return cols.reshape(n, -1, out_size[0] * out_size[1])
 
     def col2im(self, cols, output_size, kernel_size, dilation, padding, stride):
@@ -264,7 +266,7 @@ class NumbaBackend(NumpyBackend):
                                                              dilation, padding, stride))
         n, c = cols.shape[0], cols.shape[1] // (kernel_size[0] * kernel_size[1])
         out = numpy.zeros((n, c) + tuple(output_size), cols.dtype)
-        numba_windows.col2im(cols.reshape((n, c) + tuple(kernel_size) + out_size),
+        windows.col2im(cols.reshape((n, c) + tuple(kernel_size) + out_size),
                              *kernel_size, *dilation, *padding, *stride, out)
         return out
 
@@ -318,7 +320,7 @@ class NumbaBackend(NumpyBackend):
 
     def fuse_elementwise(self, program):
         """One parallel kernel for a run of elementwise steps of a traced program."""
-        return numba_fusion.fuse_elementwise(program)
+        return numba_threads.guard_launch(numba_fusion.fuse_elementwise(program))
 
 
 def _typed(param, constants):

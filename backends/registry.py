@@ -134,13 +134,27 @@ def manual_seed(seed):
             backend.seed(seed)
 
 
+class _ThreadOverride(threading.local):
+    """The `use` blocks open in this thread: each thread sees the process-wide
+    default unless it opened a block itself, as grad mode is per thread."""
+
+    def __init__(self):
+        self.blocks = []  # (unique marker, Backend), innermost last
+
+
+_override = _ThreadOverride()
+
+
 def current():
-    """The default Backend: the one `backend=None` means everywhere."""
-    return _default
+    """The default Backend: the one `backend=None` means everywhere (in this thread, the
+    innermost open `use` block's, else the process-wide one set by `set_default`)."""
+    blocks = _override.blocks
+    return blocks[-1][1] if blocks else _default
 
 
 def set_default(name):
-    """Make `name` (or a Backend) the default backend."""
+    """Make `name` (or a Backend) the default backend of the whole process (a thread inside
+    a `use` block keeps that block's until it ends)."""
     global _default
     _default = get(name)
     return _default
@@ -148,14 +162,16 @@ def set_default(name):
 
 @contextlib.contextmanager
 def use(name):
-    """Make `name` the default backend inside a `with` block."""
-    global _default
-    previous = _default
-    _default = get(name)
+    """Make `name` the default backend inside a `with` block, for this thread only. Blocks
+    nest; each one, when it ends, removes only its own entry, so blocks that overlap
+    without nesting (one left open in a generator) never leave a default stuck."""
+    backend = get(name)
+    block = (object(), backend)  # the object makes this block's entry unique
+    _override.blocks.append(block)
     try:
-        yield _default
+        yield backend
     finally:
-        _default = previous
+        _override.blocks.remove(block)
 
 
 def _describe_all():

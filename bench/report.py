@@ -110,7 +110,9 @@ def _suite(results, suite):
     parts = [f"## {suite}", inspect.cleandoc(module.__doc__),
              f"Wall time of the suite: {results['suites'][suite]:.0f} s."]
     if suite in results["sections"]:
-        parts.append(_compile_section(results["sections"][suite]))
+        # A suite with figures of its own renders them with its `render`; compile's is here.
+        render_section = getattr(module, "render", _compile_section)
+        parts.append(render_section(results["sections"][suite]))
     records = [r for r in results["measurements"] if r["suite"] == suite]
     for case in dict.fromkeys(r["case"] for r in records):
         parts.append(_case(results, [r for r in records if r["case"] == case]))

@@ -228,11 +228,23 @@ def cross_entropy(input, target, reduction="mean", label_smoothing=0.0):
         _check_class_index_shape("cross_entropy", input, target, axis)
         return ag.class_cross_entropy(input, target, axis, label_smoothing,
                                                 reduction)
+    _refuse_float_class_indices(input, target, axis)
     target = _target_like("cross_entropy", input, target)
     if label_smoothing:
         target = target * (1.0 - label_smoothing) + label_smoothing / input.shape[axis]
     loss = -(input.log_softmax(axis) * target).sum(axis)
     return _reduce("cross_entropy", loss, reduction)
+
+
+def _refuse_float_class_indices(input, target, axis):
+    """A float target shaped like class indices (input's shape without the class axis) is
+    class indices of the wrong dtype, not probabilities: say how to make either work."""
+    index_shape = tuple(n for i, n in enumerate(input.shape) if i != axis)
+    if tuple(target.shape) == index_shape and tuple(target.shape) != tuple(input.shape):
+        raise TypeError(
+            f"cross_entropy: target has shape {tuple(target.shape)} and dtype "
+            f"{target.dtype}: class indices must be integers (target.astype('int64')), and "
+            f"class probabilities must have the input's shape {tuple(input.shape)}")
 
 
 def wasserstein_loss(scores, target, reduction="mean"):

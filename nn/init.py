@@ -110,14 +110,20 @@ def xavier_normal_(tensor, gain=1.0):
 
 
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
-    """U(-b, b) with b = gain * sqrt(3 / fan) (He et al., 2015); `a` is leaky_relu's slope."""
+    """U(-b, b) with b = gain * sqrt(3 / fan) (He et al., 2015); `a` is leaky_relu's slope.
+    A tensor with no elements (a Linear layer with 0 inputs) is left as it is, as in
+    PyTorch, since its fan may be 0."""
+    if tensor.size == 0:
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     bound = math.sqrt(3.0) * std
     return _fill(tensor, _draw_uniform(tensor, -bound, bound))
 
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu"):
-    """N(0, std**2) with std = gain / sqrt(fan)."""
+    """N(0, std**2) with std = gain / sqrt(fan); an empty tensor is left as it is."""
+    if tensor.size == 0:
+        return tensor
     std = calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode))
     return _fill(tensor, _draw_normal(tensor, 0.0, std))
 

@@ -4,6 +4,7 @@ Dropout."""
 import math
 
 import autograd as ag
+from autograd.sizes import as_size
 
 from . import functional as F
 from . import init
@@ -14,18 +15,20 @@ class Linear(Module):
     """y = x @ weight.T + bias, weight of shape (out_features, in_features).
 
     Initialised as PyTorch does: weight from kaiming_uniform_(a=sqrt(5)), which is
-    U(-1/sqrt(in_features), 1/sqrt(in_features)), and bias from the same uniform."""
+    U(-1/sqrt(in_features), 1/sqrt(in_features)), and bias from the same uniform. As in
+    PyTorch, either size may be 0: with no inputs the weight is empty and the output is the
+    bias, which then starts at zero."""
 
     def __init__(self, in_features, out_features, bias=True, *, dtype=None, backend=None):
         super().__init__()
-        self.in_features = in_features
-        self.out_features = out_features
+        self.in_features = as_size("nn.Linear", "in_features", in_features)
+        self.out_features = as_size("nn.Linear", "out_features", out_features)
         self.weight = Parameter(ag.zeros(out_features, in_features, dtype=dtype,
                                          backend=backend))
         init.kaiming_uniform_(self.weight, a=math.sqrt(5))
         if bias:
             self.bias = Parameter(ag.zeros(out_features, dtype=dtype, backend=backend))
-            bound = 1 / math.sqrt(in_features)
+            bound = 1 / math.sqrt(in_features) if in_features > 0 else 0.0
             init.uniform_(self.bias, -bound, bound)
         else:
             self.bias = None

@@ -224,8 +224,10 @@ class Module:
     def load_state_dict(self, state, strict=True):
         """Copy the tensors of `state` into this module's parameters (converted to each
         parameter's backend and dtype). Every missing, unexpected and mis-shaped key is
-        reported in one ValueError; with `strict=False` only mis-shaped keys are errors, and
-        the returned (missing_keys, unexpected_keys) says what was skipped."""
+        reported in one ValueError, as is an integer or bool tensor given for a float
+        parameter (cast it explicitly if that is meant); with `strict=False` only mis-shaped
+        and mis-typed keys are errors, and the returned (missing_keys, unexpected_keys) says
+        what was skipped."""
         own = self._state_by_name()
         for key, value in state.items():
             if not isinstance(value, ag.Tensor):
@@ -236,6 +238,12 @@ class Module:
         mis_shaped = [f"{key} (given {tuple(state[key].shape)}, model {tuple(param.shape)})"
                       for key, param in own.items()
                       if key in state and tuple(state[key].shape) != tuple(param.shape)]
+        # Integers or booleans for a float parameter are almost always the wrong tensor (a
+        # label, a mask, a step count), so they need an explicit cast.
+        mis_typed = [f"{key} (given {state[key].dtype}, model {param.dtype})"
+                     for key, param in own.items()
+                     if key in state and param.dtype.is_floating
+                     and not state[key].dtype.is_floating]
         problems = []
         if strict and missing:
             problems.append("missing keys: " + ", ".join(missing))
@@ -243,10 +251,20 @@ class Module:
             problems.append("unexpected keys: " + ", ".join(unexpected))
         if mis_shaped:
             problems.append("shape mismatches: " + ", ".join(mis_shaped))
+        if mis_typed:
+            problems.append("integer or bool values for float parameters: "
+                            + ", ".join(mis_typed))
         if problems:
-            fix = "build the model with the layer sizes the state was saved from"
-            if strict and (missing or unexpected):
-                fix += ", or pass strict=False to skip missing and unexpected keys"
+            fixes = []
+            if mis_shaped or (strict and (missing or unexpected)):
+                fix = "build the model with the layer sizes the state was saved from"
+                if strict and (missing or unexpected):
+                    fix += ", or pass strict=False to skip missing and unexpected keys"
+                fixes.append(fix)
+            if mis_typed:
+                fixes.append("cast an integer or bool tensor that is meant as weights "
+                             "explicitly (state[key] = state[key].astype('float32'))")
+            fix = "; ".join(fixes)
             raise ValueError(f"load_state_dict into {type(self).__name__}: "
                              f"{'; '.join(problems)}. Fix: {fix}")
         for key, param in own.items():

@@ -15,6 +15,7 @@ import safetensors
 import safetensors.numpy
 
 import autograd as ag
+from autograd import files
 
 _LAYOUT_KEY = "pluggrad.layout"
 _PICKLE_PROTOCOL_MARK = 0x80
@@ -24,8 +25,10 @@ _ZIP_MAGIC = b"PK\x03\x04"
 def save(obj, path):
     """Write a Module's, an optimiser's or any state dict's tensors and data to `path`.
 
-    The file is written beside `path` first and then moved into place, so an interrupted
-    save never leaves a half-written checkpoint under the real name."""
+    The file is complete before it takes the real name (written under a unique temporary
+    name beside `path`, flushed to disk, then renamed), so an interrupted save, or several
+    threads saving to one path, never leave a half-written checkpoint; its metadata holds
+    a SHA-256 checksum of the whole file, which `load` checks."""
     state = obj.state_dict() if hasattr(obj, "state_dict") else obj
     if not isinstance(state, dict):
         raise TypeError(f"nn.save: expected a Module, an optimiser or a state dict, got "
@@ -33,44 +36,45 @@ def save(obj, path):
     tensors = {}
     layout = _encode(state, (), tensors)
     arrays = {name: _c_ordered(t.numpy()) for name, t in tensors.items()}
-    path = os.fspath(path)
-    partial = path + ".partial"
-    try:
-        safetensors.numpy.save_file(arrays, partial,
-                                    metadata={_LAYOUT_KEY: json.dumps(layout)})
-        os.replace(partial, path)
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+    data = safetensors.numpy.save(arrays, metadata={
+        _LAYOUT_KEY: json.dumps(layout), files.CHECKSUM_KEY: files.CHECKSUM_PLACEHOLDER})
+    files.write_atomically(path, files.seal(data))
 
 
 def load(path, backend=None):
     """Read a file written by `save` (or any safetensors file) back as a state dict, its
     tensors on `backend` (the default backend when None). Raises ValueError naming the file
-    and the problem when it is not a well-formed safetensors file; a pickle is refused
-    without being read, since unpickling can run code."""
+    and the problem when it is not a well-formed safetensors file, when its checksum (in
+    files written by `save`) does not match its bytes, or when its layout entry is damaged
+    (nested beyond reason included); a pickle is refused without being read, since
+    unpickling can run code."""
     path = os.fspath(path)
-    _refuse_pickles(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    _refuse_pickles(data, path)
     try:
-        with safetensors.safe_open(path, framework="numpy") as f:
-            metadata = f.metadata() or {}
-            arrays = {name: f.get_tensor(name) for name in f.keys()}
-    except safetensors.SafetensorError as error:
+        arrays = safetensors.numpy.load(data)
+        metadata = files.read_metadata(data)
+    except (safetensors.SafetensorError, ValueError) as error:
         raise ValueError(f"nn.load: {path} is not a valid safetensors file ({error}); it may "
                          f"be truncated or written by something else") from None
+    if files.CHECKSUM_KEY in metadata:
+        try:
+            files.verify(data, metadata)
+        except ValueError as error:
+            raise ValueError(f"nn.load: {path} {error}") from None
     tensors = {name: ag.tensor(array, backend=backend) for name, array in arrays.items()}
     if _LAYOUT_KEY not in metadata:
         return tensors
     try:
         return _decode(json.loads(metadata[_LAYOUT_KEY]), tensors)
-    except (ValueError, KeyError, TypeError) as error:
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as error:
         raise ValueError(f"nn.load: {path} has a damaged {_LAYOUT_KEY!r} header entry "
                          f"({type(error).__name__}: {error})") from None
 
 
-def _refuse_pickles(path):
-    with open(path, "rb") as f:
-        head = f.read(4)
+def _refuse_pickles(data, path):
+    head = data[:4]
     if head[:1] == bytes([_PICKLE_PROTOCOL_MARK]) or head == _ZIP_MAGIC:
         raise ValueError(f"nn.load: {path} is a pickle (as written by pickle.dump or "
                          f"torch.save), not a safetensors file. Unpickling can run arbitrary "

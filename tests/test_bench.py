@@ -136,3 +136,18 @@ def test_floor_engines_compute_the_gradients_of_the_overhead_chain(build):
     numpy.testing.assert_allclose(grad_x, x.grad.numpy(), rtol=1e-5, atol=1e-12)
     numpy.testing.assert_allclose(grad_b, b.grad.numpy(), rtol=1e-5, atol=1e-12)
     assert numpy.abs(grad_b).max() > 1e-3
+
+
+def test_memory_suite_measures_each_loop_in_a_fresh_process_and_reports_it():
+    from bench.suites import memory
+
+    loops = {mode: memory.probe("numpy", mode, 2) for mode in ("kept", "items")}
+    for mode, figures in loops.items():
+        assert figures["mode"] == mode and figures["steps"] == 2
+        assert figures["peak"] >= figures["after"] > 0
+        assert figures["retained"] == figures["after"] - figures["before"]
+    section = {"limit": memory.LIMIT, "loops": [
+        {"comparator": "numpy", "steps": 2, **loops, "kept_over_items_peak": 1.5}]}
+    table = memory.render(section)
+    assert table.splitlines()[0].startswith("| comparator | steps | peak, kept losses")
+    assert "**1.50**" in table

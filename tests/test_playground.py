@@ -185,7 +185,7 @@ def test_without_matplotlib_it_trains_and_says_how_to_get_the_picture(monkeypatc
     ("--test-ratio", "1"), ("--batch-size", "0"), ("--features", "x1,x3"),
     ("--features", ""), ("--features", "x1,x1"), ("--hidden", "8,x"), ("--hidden", "8,0"),
     ("--activation", "swish"), ("--lr", "0"), ("--lr", "inf"), ("--optimizer", "lbfgs"),
-    ("--init", "zeros"), ("--epochs", "0"), ("--seed", "-1"), ("--backend", "abacus"),
+    ("--init", "glorot"), ("--epochs", "0"), ("--seed", "-1"), ("--backend", "abacus"),
     ("--out", "picture.jpg"), ("--out", "no/such/folder/picture.png"),
 ])
 def test_a_bad_option_stops_with_a_message_naming_it(option, value, capsys, tmp_path,

@@ -25,7 +25,7 @@ httpx = pytest.importorskip("httpx", reason="httpx is not installed: pip install
 
 import backends  # noqa: E402
 from nn.playground import FEATURES, Config, Session  # noqa: E402
-from nn.playground.model import ACTIVATIONS, INIT_NAMES  # noqa: E402
+from nn.models import ACTIVATIONS, INIT_NAMES  # noqa: E402
 from nn.playground.server import create_app, running  # noqa: E402
 from nn.playground.session import DATASETS, OPTIMIZERS  # noqa: E402
 from nn.playground.web_session import (WORKER_PREFIX, Snapshot, Scene, encode_map,  # noqa: E402
@@ -163,7 +163,7 @@ BAD_SETTINGS = [
     ({"problem": "ranking"}, "problem", "classification, regression"),
     ({"dataset": "reg-plane"}, "dataset", "not a classification data set"),
     ({"optimizer": "lbfgs"}, "optimizer", "lbfgs"),
-    ({"init": "zeros"}, "init", "zeros"),
+    ({"init": "glorot"}, "init", "glorot"),
     ({"seed": -1}, "seed", "from 0 to 4294967295"),
     ({"seed": 2 ** 40}, "seed", "from 0 to 4294967295"),
     ({"backend": "abacus"}, "backend", "abacus"),

@@ -180,8 +180,9 @@ def _output_source(output):
     return f"Tensor(v{output.slot}, backend)"
 
 
-def graph_replay(traced, inputs):
-    """Run the program through the ops' `Function.apply` on Tensors, recording a graph."""
+def graph_replay(traced, inputs, check=None):
+    """Run the program through the ops' `Function.apply` on Tensors, recording a graph.
+    `check(instruction, results)`, if given, sees each instruction's result Tensors."""
     program, backend = traced.program, traced.backend
     values = [None] * len(program.slots)
     for slot, tensor in zip(program.inputs, inputs):
@@ -208,6 +209,8 @@ def graph_replay(traced, inputs):
         else:
             result = primitive_op(backend, instruction.op, *args)
         results = result if instruction.multiple else (result,)
+        if check is not None:
+            check(instruction, results)
         for slot, tensor in zip(instruction.outputs, results):
             values[slot] = tensor
 

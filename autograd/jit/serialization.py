@@ -7,15 +7,15 @@ from the file: every op name is looked up in the fixed table of autograd ops, ev
 argument is decoded from a closed set of JSON forms, and anything else is rejected.
 """
 
-import hashlib
 import json
-import os
 
 import safetensors.numpy
 
 import backends
 
+from .. import files
 from ..tensor import Tensor
+from . import validation
 from .ops import FUNCTIONS, builtin
 from .program import CONSTANT, INPUT, PARAMETER, RESULT, Instruction, Program, Ref
 from .traced import Traced
@@ -23,10 +23,7 @@ from .traced import Traced
 FORMAT = "pluggrad.program"
 VERSION = 1
 _PROGRAM_KEY = "pluggrad.program"
-_CHECKSUM_KEY = "pluggrad.sha256"
-_PLACEHOLDER = "0" * 64
 _DTYPES = ("float16", "float32", "float64", "int32", "int64", "bool")
-_MAX_HEADER = 100 * 1024 * 1024
 
 
 class ProgramFileError(ValueError):
@@ -47,15 +44,9 @@ def save(traced, path):
                for slot, tensor in zip(program.parameters + program.constants,
                                        traced.parameters + traced.constants)}
     text = json.dumps(program_to_json(program), separators=(",", ":"))
-    data = safetensors.numpy.save(weights, {_PROGRAM_KEY: text, _CHECKSUM_KEY: _PLACEHOLDER})
-    header_end = 8 + int.from_bytes(data[:8], "little")
-    start = data.index(f'"{_PLACEHOLDER}"'.encode(), 8, header_end) + 1
-    digest = hashlib.sha256(data).hexdigest().encode()
-    data = data[:start] + digest + data[start + len(digest):]
-    temporary = f"{os.fspath(path)}.partial"
-    with open(temporary, "wb") as file:
-        file.write(data)
-    os.replace(temporary, path)
+    data = safetensors.numpy.save(weights, {_PROGRAM_KEY: text,
+                                            files.CHECKSUM_KEY: files.CHECKSUM_PLACEHOLDER})
+    files.write_atomically(path, files.seal(data))
 
 
 def _weight_name(program, slot):
@@ -96,12 +87,15 @@ def _encode(value):
 def load(path, backend=None):
     """A runnable `Traced` from a file written by `Traced.save`, on the default backend or
     the one named. Raises ProgramFileError (a ValueError) for a file that is malformed,
-    truncated or changed since it was saved."""
+    truncated or changed since it was saved, and for a program that declares a slot of
+    absurd size or whose ops, run once on stand-in inputs, do not give each slot its
+    declared shape and dtype (see `validation`)."""
     with open(path, "rb") as file:
         data = file.read()
     metadata = _verified_metadata(data, path)
     try:
         program = program_from_json(json.loads(metadata[_PROGRAM_KEY]))
+        validation.check_slot_sizes(program)
     except (ValueError, TypeError, KeyError, IndexError, RecursionError) as error:
         raise ProgramFileError(f"jit.load: {path} holds a malformed program: {error}") from None
     try:
@@ -120,35 +114,29 @@ def load(path, backend=None):
                                    f"({info.describe()}) its program uses")
         values[slot] = Tensor(target.from_numpy(array.copy()), target,
                               requires_grad=info.kind == PARAMETER)
-    return Traced(program, target, [values[s] for s in program.parameters],
-                  [values[s] for s in program.constants])
+    traced = Traced(program, target, [values[s] for s in program.parameters],
+                    [values[s] for s in program.constants])
+    try:
+        validation.check_against_ops(traced)
+    except Exception as error:  # whatever an op raises on a forged program: refuse the file
+        raise ProgramFileError(f"jit.load: {path} holds a program whose ops do not produce "
+                               f"what it declares: {type(error).__name__}: {error}") from error
+    return traced
 
 
 def _verified_metadata(data, path):
     """The header metadata of a saved program, after checking the file's checksum."""
-    if len(data) < 8:
-        raise ProgramFileError(f"jit.load: {path} is truncated ({len(data)} bytes)")
-    header_end = 8 + int.from_bytes(data[:8], "little")
-    if header_end > len(data) or header_end > 8 + _MAX_HEADER:
-        raise ProgramFileError(f"jit.load: {path} is truncated or not a safetensors file "
-                               f"(its header claims {header_end - 8} bytes, the file has "
-                               f"{len(data)})")
     try:
-        header = json.loads(data[8:header_end])
-        metadata = header["__metadata__"]
-        digest = metadata[_CHECKSUM_KEY]
-        metadata[_PROGRAM_KEY].encode()
-    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        metadata = files.read_metadata(data)
+    except ValueError as error:
+        raise ProgramFileError(f"jit.load: {path} {error}") from None
+    if _PROGRAM_KEY not in metadata or files.CHECKSUM_KEY not in metadata:
         raise ProgramFileError(f"jit.load: {path} is not a saved pluggrad program (its "
-                               f"header has no program and checksum)") from None
-    start = data.find(f'"{digest}"'.encode(), 8, header_end) + 1
-    if len(digest) != 64 or start == 0:
-        raise ProgramFileError(f"jit.load: {path} has a malformed checksum")
-    blanked = data[:start] + _PLACEHOLDER.encode() + data[start + 64:]
-    if hashlib.sha256(blanked).hexdigest() != digest:
-        raise ProgramFileError(f"jit.load: {path} was changed after it was saved (its "
-                               f"SHA-256 checksum does not match its contents); refusing to "
-                               f"load it")
+                               f"header has no program and checksum)")
+    try:
+        files.verify(data, metadata)
+    except ValueError as error:
+        raise ProgramFileError(f"jit.load: {path} {error}") from None
     return metadata
 
 

@@ -34,7 +34,7 @@ class Transpose(Op):
     @staticmethod
     def call(x, *axes):
         """NumPy's transpose: a permutation of the axes (no arguments reverses them)."""
-        axes = shape_arg("transpose", axes) if axes else tuple(reversed(range(x.ndim)))
+        axes = shape_arg("transpose", axes, "axes") if axes else tuple(reversed(range(x.ndim)))
         if len(axes) != x.ndim or sorted(a % max(x.ndim, 1) for a in axes) != list(range(x.ndim)):
             raise ValueError(f"transpose: axes {axes} are not a permutation of the "
                              f"{x.ndim} axes of a tensor of shape {tuple(x.shape)}")

@@ -2,7 +2,7 @@
 
 import autograd as ag
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_hyperparameters
 
 
 class Adagrad(Optimizer):
@@ -11,6 +11,9 @@ class Adagrad(Optimizer):
 
     def __init__(self, params, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
                  initial_accumulator_value=0.0, eps=1e-10):
+        hyperparameters = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                               initial_accumulator_value=initial_accumulator_value, eps=eps)
+        check_hyperparameters("Adagrad", hyperparameters)
         if lr < 0:
             raise ValueError(f"Adagrad: lr must be >= 0, got {lr}")
         if lr_decay < 0:
@@ -22,9 +25,7 @@ class Adagrad(Optimizer):
                              f"{initial_accumulator_value}")
         if eps < 0:
             raise ValueError(f"Adagrad: eps must be >= 0, got {eps}")
-        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
-                                      initial_accumulator_value=initial_accumulator_value,
-                                      eps=eps))
+        super().__init__(params, hyperparameters)
 
     def _update(self, param, grad, state, group):
         if not state:

@@ -2,7 +2,7 @@
 
 import autograd as ag
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_hyperparameters
 
 
 class Adam(Optimizer):
@@ -16,6 +16,10 @@ class Adam(Optimizer):
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  amsgrad=False):
         name = type(self).__name__
+        hyperparameters = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                               amsgrad=amsgrad)
+        check_hyperparameters(name, hyperparameters, flags=("amsgrad",), pairs=("betas",))
+        hyperparameters["betas"] = tuple(betas)
         if lr < 0:
             raise ValueError(f"{name}: lr must be >= 0, got {lr}")
         if eps < 0:
@@ -24,8 +28,7 @@ class Adam(Optimizer):
             raise ValueError(f"{name}: betas must be two numbers in [0, 1), got {betas}")
         if weight_decay < 0:
             raise ValueError(f"{name}: weight_decay must be >= 0, got {weight_decay}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps,
-                                      weight_decay=weight_decay, amsgrad=amsgrad))
+        super().__init__(params, hyperparameters)
 
     def _update(self, param, grad, state, group):
         if not state:

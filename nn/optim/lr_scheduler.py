@@ -8,6 +8,8 @@ carried forward. Left alone, they follow the closed forms in each class's docstr
 
 import math
 
+from .optimizer import check_number
+
 
 class LRScheduler:
     def __init__(self, optimizer):
@@ -43,8 +45,12 @@ class StepLR(LRScheduler):
     """lr = initial_lr * gamma ** (epoch // step_size)."""
 
     def __init__(self, optimizer, step_size, gamma=0.1):
-        if not isinstance(step_size, int) or step_size < 1:
+        if isinstance(step_size, bool) or not isinstance(step_size, int):
+            raise TypeError(f"StepLR: step_size must be an integer, got {step_size!r} "
+                            f"({type(step_size).__name__})")
+        if step_size < 1:
             raise ValueError(f"StepLR: step_size must be a positive integer, got {step_size!r}")
+        check_number("StepLR", "gamma", gamma)
         self.step_size = step_size
         self.gamma = gamma
         super().__init__(optimizer)
@@ -58,6 +64,7 @@ class ExponentialLR(LRScheduler):
     """lr = initial_lr * gamma ** epoch."""
 
     def __init__(self, optimizer, gamma):
+        check_number("ExponentialLR", "gamma", gamma)
         self.gamma = gamma
         super().__init__(optimizer)
 
@@ -74,6 +81,8 @@ class CosineAnnealingLR(LRScheduler):
     step from the closed form instead."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0):
+        check_number("CosineAnnealingLR", "T_max", T_max)
+        check_number("CosineAnnealingLR", "eta_min", eta_min)
         if not T_max > 0:
             raise ValueError(f"CosineAnnealingLR: T_max must be positive, got {T_max!r}")
         self.T_max = T_max

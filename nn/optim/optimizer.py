@@ -5,6 +5,9 @@ in-place call of `autograd.updates` per parameter, so a backend can do the whole
 one pass over memory.
 """
 
+import math
+import numbers
+
 import autograd as ag
 
 
@@ -44,6 +47,11 @@ class Optimizer:
         if len({id(p) for p in params}) != len(params) or any(id(p) in known for p in params):
             raise ValueError(f"{type(self).__name__}: a parameter appears more than once "
                              f"across the parameter groups")
+        overrides = {key: value for key, value in group.items() if key in self.defaults}
+        check_hyperparameters(
+            type(self).__name__, overrides,
+            flags=[key for key, value in self.defaults.items() if isinstance(value, bool)],
+            pairs=[key for key, value in self.defaults.items() if isinstance(value, tuple)])
         filled = dict(self.defaults)
         filled.update(group)
         filled["params"] = params
@@ -114,6 +122,33 @@ class Optimizer:
                                  for name, value in values.items()}
         for saved, group in zip(saved_groups, self.param_groups):
             group.update({k: v for k, v in saved.items() if k != "params"})
+
+
+def check_hyperparameters(owner, values, flags=(), pairs=()):
+    """Refuse a hyperparameter that is not what its optimiser or scheduler can use: the
+    names in `flags` must be True or False, those in `pairs` two numbers, every other one a
+    number (TypeError naming it otherwise); every number must be finite (ValueError: a NaN
+    or an infinity would pass the range checks that follow and poison every weight)."""
+    for name, value in values.items():
+        if name in flags:
+            if not isinstance(value, bool):
+                raise TypeError(f"{owner}: {name} must be True or False, got {value!r}")
+        elif name in pairs:
+            if not isinstance(value, (tuple, list)) or len(value) != 2:
+                raise TypeError(f"{owner}: {name} must be a pair of numbers, got {value!r}")
+            for i, item in enumerate(value):
+                check_number(owner, f"{name}[{i}]", item)
+        else:
+            check_number(owner, name, value)
+
+
+def check_number(owner, name, value):
+    """`value` must be a finite real number (a bool is not one)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{owner}: {name} must be a number, got {value!r} "
+                        f"({type(value).__name__})")
+    if not math.isfinite(value):
+        raise ValueError(f"{owner}: {name} must be a finite number, got {value}")
 
 
 def _state_value(name, value, param):

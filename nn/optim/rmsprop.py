@@ -2,7 +2,7 @@
 
 import autograd as ag
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_hyperparameters
 
 
 class RMSprop(Optimizer):
@@ -13,6 +13,9 @@ class RMSprop(Optimizer):
 
     def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
                  centered=False):
+        hyperparameters = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                               momentum=momentum, centered=centered)
+        check_hyperparameters("RMSprop", hyperparameters, flags=("centered",))
         if lr < 0:
             raise ValueError(f"RMSprop: lr must be >= 0, got {lr}")
         if eps < 0:
@@ -23,8 +26,7 @@ class RMSprop(Optimizer):
             raise ValueError(f"RMSprop: momentum must be >= 0, got {momentum}")
         if weight_decay < 0:
             raise ValueError(f"RMSprop: weight_decay must be >= 0, got {weight_decay}")
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=centered))
+        super().__init__(params, hyperparameters)
 
     def _update(self, param, grad, state, group):
         if not state:

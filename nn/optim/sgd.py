@@ -2,7 +2,7 @@
 
 import autograd as ag
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_hyperparameters
 
 
 class SGD(Optimizer):
@@ -12,6 +12,9 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr, momentum=0.0, dampening=0.0, nesterov=False,
                  weight_decay=0.0):
+        hyperparameters = dict(lr=lr, momentum=momentum, dampening=dampening,
+                               nesterov=nesterov, weight_decay=weight_decay)
+        check_hyperparameters("SGD", hyperparameters, flags=("nesterov",))
         if lr < 0:
             raise ValueError(f"SGD: lr must be >= 0, got {lr}")
         if momentum < 0:
@@ -20,8 +23,7 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: weight_decay must be >= 0, got {weight_decay}")
         if nesterov and (momentum <= 0 or dampening != 0):
             raise ValueError("SGD: Nesterov momentum needs momentum > 0 and dampening = 0")
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      nesterov=nesterov, weight_decay=weight_decay))
+        super().__init__(params, hyperparameters)
 
     def _update(self, param, grad, state, group):
         buffer = None

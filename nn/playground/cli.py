@@ -9,8 +9,9 @@ from pathlib import Path
 
 import backends
 
+from ..models import ACTIVATIONS, INIT_NAMES
+from ..optional import optional_import
 from .features import FEATURES
-from .model import ACTIVATIONS, INIT_NAMES
 from .session import CLASSIFICATION_DATASETS, OPTIMIZERS, Config, ConfigError, Session
 
 LINES_OF_PROGRESS = 10
@@ -137,15 +138,11 @@ def main(argv=None):
 
 
 def _write_picture(session, out):
-    try:
-        from .plot import draw
-    except ModuleNotFoundError as error:
-        if str(error.name).split(".")[0] != "matplotlib":
-            raise
-        print(f'no picture: matplotlib is not installed; pip install "pluggrad[plot]" '
-              f"to get {out}")
+    plot, problem = optional_import("nn.playground.plot", "matplotlib", "plot")
+    if problem is not None:
+        print(f"no picture: {problem} to get {out}")
         return
-    draw(session, out)
+    plot.draw(session, out)
     print(f"picture: {out}")
 
 

@@ -43,8 +43,8 @@ from starlette.staticfiles import StaticFiles
 
 import backends
 
+from ..models import ACTIVATIONS, INIT_NAMES
 from .features import FEATURES
-from .model import ACTIVATIONS, INIT_NAMES
 from .session import (DATASETS, EXTENT, OPTIMIZERS, OUTPUT_RANGES, PROBLEMS, REGULARIZATIONS,
                       Config, ConfigError)
 from .web_guard import RequestGuard

@@ -20,9 +20,9 @@ from ..data import (DataLoader, StandardScaler, TensorDataset, make_circle, make
                     make_reg_gauss, make_reg_plane, make_spiral, make_xor, train_test_split)
 from ..functional import binary_cross_entropy_with_logits, mse_loss
 from ..layers import Linear
+from ..models import ACTIVATIONS, INIT_NAMES, build_mlp
 from ..train import History, binary_accuracy, evaluate, train_epoch
 from .features import FEATURES, feature_matrix
-from .model import ACTIVATIONS, INIT_NAMES, build_mlp
 
 CLASSIFICATION_DATASETS = {"circle": make_circle, "xor": make_xor, "gauss": make_gauss,
                            "spiral": make_spiral}

@@ -20,7 +20,7 @@ from pydantic import ConfigDict, Field, ValidationError, create_model
 import backends
 
 from .features import FEATURES
-from .model import ACTIVATIONS, INIT_NAMES
+from ..models import ACTIVATIONS, INIT_NAMES
 from .session import DATASETS, OPTIMIZERS, PROBLEMS, REGULARIZATIONS, Config, ConfigError
 
 MAX_SEED = 2 ** 32 - 1

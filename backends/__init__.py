@@ -6,6 +6,7 @@ entry-point group. `AUTOGRAD_BACKEND` picks the default when this package is imp
 """
 
 from .base import Backend, BackendUnavailable
+from .collectives import transport_for
 from .registry import (available, current, get, instances, manual_seed, register,
                        set_default, use)
 
@@ -19,6 +20,7 @@ __all__ = [
     "manual_seed",
     "register",
     "set_default",
+    "transport_for",
     "use",
 ]
 

@@ -4,6 +4,7 @@ two-class point sets of the playground."""
 from .dataset import Dataset, TensorDataset
 from .loader import DataLoader
 from .preprocessing import PCA, StandardScaler
+from .sampler import DistributedSampler
 from .split import train_test_split
 from .synthetic import make_circle, make_gauss, make_spiral, make_xor
 
@@ -11,6 +12,7 @@ __all__ = [
     "PCA",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "StandardScaler",
     "TensorDataset",
     "make_circle",

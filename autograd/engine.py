@@ -138,7 +138,6 @@ class _LeafFinisher:
                 grad = _run_hooks(leaf._hooks, grad)
             _write_leaf_grad(leaf, grad, self.shared | self.written, self.create_graph)
             self.written.add(id(grad))
-        return None
 
     def name(self):
         return "post-accumulate-grad hooks"

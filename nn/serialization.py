@@ -16,6 +16,8 @@ import safetensors.numpy
 
 import autograd as ag
 
+from . import distributed
+
 _LAYOUT_KEY = "pluggrad.layout"
 _PICKLE_PROTOCOL_MARK = 0x80
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -25,11 +27,14 @@ def save(obj, path):
     """Write a Module's, an optimiser's or any state dict's tensors and data to `path`.
 
     The file is written beside `path` first and then moved into place, so an interrupted
-    save never leaves a half-written checkpoint under the real name."""
+    save never leaves a half-written checkpoint under the real name. In a data-parallel
+    job (nn.distributed) only rank 0 writes: every rank holds the same weights."""
     state = obj.state_dict() if hasattr(obj, "state_dict") else obj
     if not isinstance(state, dict):
         raise TypeError(f"nn.save: expected a Module, an optimiser or a state dict, got "
                         f"{type(obj).__name__}")
+    if distributed.rank() != 0:
+        return
     tensors = {}
     layout = _encode(state, (), tensors)
     arrays = {name: _c_ordered(t.numpy()) for name, t in tensors.items()}

@@ -61,6 +61,26 @@ def test_two_ranks_train_as_one_process_on_twice_the_batch():
 
 
 @needs_mpi
+def test_fit_averages_over_ranks_and_only_rank_0_writes(tmp_path):
+    done = run_two_ranks("fit", str(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "fit: losses averaged over ranks, checkpoint from rank 0" in done.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["written_by_rank_0.safetensors"]
+
+
+@needs_mpi
+def test_the_playground_trains_on_two_ranks_and_rank_0_alone_speaks(tmp_path):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    done = subprocess.run([MPIEXEC, "-n", "2", sys.executable, "-m", "nn.playground",
+                           "--epochs", "3", "--samples", "200", "--out",
+                           str(tmp_path / "map.png")], check=False, cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=HANG_GUARD_S)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("data-parallel over 2 processes") == 1
+    assert done.stdout.count("test accuracy:") == 1
+
+
+@needs_mpi
 def test_an_error_on_one_rank_ends_the_job_naming_the_rank(tmp_path):
     failed_at = tmp_path / "failed_at"
     done = run_two_ranks("failure", str(failed_at))

@@ -144,6 +144,30 @@ def check_unused_parameters():
     report("unused parameters: averaged with zeros, unused everywhere left None, no hang")
 
 
+def check_fit(folder):
+    """nn.fit over sharded loaders: the recorded losses are the means over all samples, the
+    same on every rank, and only rank 0 writes a checkpoint."""
+    from nn.data import DataLoader, DistributedSampler, TensorDataset
+
+    inputs, targets = samples()
+    dataset = TensorDataset(inputs, targets)
+    model = build_model(seed=0)
+    ddp = DistributedDataParallel(model)
+    train = DataLoader(dataset, 4, sampler=DistributedSampler(dataset, seed=3))
+    test = DataLoader(dataset, 5, sampler=DistributedSampler(dataset, shuffle=False))
+    history = nn.fit(ddp, nn.functional.mse_loss, nn.optim.SGD(ddp.parameters(), lr=0.1),
+                     train, epochs=2, test_loader=test)
+    if distributed.all_gather(history.test_loss)[1] != history.test_loss:
+        raise AssertionError("the ranks recorded different losses")
+    with ag.no_grad():
+        whole = nn.functional.mse_loss(model(inputs), targets).item()
+    if abs(history.test_loss[-1] - whole) > TOLERANCE:
+        raise AssertionError(f"test loss {history.test_loss[-1]} is not the mean over all "
+                             f"samples, {whole}")
+    nn.save(ddp, f"{folder}/written_by_rank_{distributed.rank()}.safetensors")
+    report("fit: losses averaged over ranks, checkpoint from rank 0")
+
+
 def check_failure():
     """Rank 1 raises at step 3 while rank 0 goes on into the next all-reduce."""
     model = build_model(seed=0)
@@ -184,6 +208,8 @@ def main(check):
         check_equivalence("Adam, no_sync", adam, micro_batches=3)
         check_overlap()
         check_unused_parameters()
+    elif check == "fit":
+        check_fit(sys.argv[2])
     elif check == "failure":
         check_failure()
     elif check == "mismatch":

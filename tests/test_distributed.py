@@ -80,6 +80,24 @@ def test_the_playground_trains_on_two_ranks_and_rank_0_alone_speaks(tmp_path):
     assert done.stdout.count("test accuracy:") == 1
 
 
+def _example_accuracy(launch):
+    env = dict(os.environ, PYTHONPATH=str(ROOT), OMP_NUM_THREADS="1")
+    done = subprocess.run([*launch, sys.executable, str(ROOT / "examples" /
+                                                       "distributed_spiral.py"),
+                           "--epochs", "30"], check=False, cwd=ROOT,
+                          env=env, capture_output=True, text=True, timeout=HANG_GUARD_S)
+    assert done.returncode == 0, done.stderr
+    (line,) = [line for line in done.stdout.splitlines() if line.startswith("test accuracy")]
+    return float(line.split()[-1].rstrip("%"))
+
+
+@needs_mpi
+def test_the_readme_example_reaches_the_same_accuracy_alone_and_on_two_ranks():
+    alone = _example_accuracy([])
+    assert alone > 80
+    assert abs(_example_accuracy([MPIEXEC, "-n", "2"]) - alone) <= 1
+
+
 @needs_mpi
 def test_an_error_on_one_rank_ends_the_job_naming_the_rank(tmp_path):
     failed_at = tmp_path / "failed_at"

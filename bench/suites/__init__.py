@@ -1,7 +1,9 @@
 """The benchmark suites, in the order `--suite all` runs them. Each module has a NAME, a
 `run(session)` and a docstring that says what it measures (the report quotes it)."""
 
-from . import compile_time, elementwise, jit, matmul, mlp, overhead, reduce, vectorization
+from . import (compile_time, distributed, elementwise, jit, matmul, mlp, overhead, reduce,
+               vectorization)
 
 SUITES = {module.NAME: module for module in
-          (overhead, elementwise, reduce, matmul, mlp, vectorization, jit, compile_time)}
+          (overhead, elementwise, reduce, matmul, mlp, vectorization, jit, compile_time,
+           distributed)}

@@ -2,8 +2,10 @@
 for CuPy's device arrays.
 
 A transport does in-place collectives on native arrays. `all_reduce` starts the reduction
-and returns a request whose `wait()` makes its result usable, so a caller can start several
-and keep computing while they run (data-parallel training overlaps them with backward).
+and returns a request whose `wait()` makes its result usable (and whose `test()` moves it
+on), so a caller can start several and keep computing while they run (data-parallel
+training overlaps them with backward). `pack` fills a reduction's buffer from several
+arrays, scaled, in one pass.
 Which transport a backend gets is decided here, where the array libraries may be named,
 so that `nn.distributed` stays free of them."""
 
@@ -16,6 +18,19 @@ def transport_for(backend, comm):
     if backend.name == "cupy":
         return NcclTransport(comm)
     return MpiTransport(comm)
+
+
+def _pack(xp, buffer, pieces, scale):
+    """Write each piece (an array, or None for zeros, with its size) times `scale` into the
+    1-d `buffer`, one after another: one pass over memory for the copy and the scaling."""
+    offset = 0
+    for array, size in pieces:
+        view = buffer[offset:offset + size]
+        if array is None:
+            view.fill(0)
+        else:
+            xp.multiply(array.reshape(-1), scale, out=view)
+        offset += size
 
 
 def _check_op(op):
@@ -37,11 +52,31 @@ class MpiTransport:
     def all_reduce(self, array, op="sum"):
         _check_op(op)
         _check_contiguous(array)
-        return self.comm.Iallreduce(self._in_place, array, op=self._ops[op])
+        return _MpiRequest(self.comm.Iallreduce(self._in_place, array, op=self._ops[op]))
+
+    def pack(self, buffer, pieces, scale):
+        import numpy
+
+        _pack(numpy, buffer, pieces, scale)
 
     def broadcast(self, array, root=0):
         _check_contiguous(array)
         self.comm.Bcast(array, root=root)
+
+
+class _MpiRequest:
+    """A started MPI collective. Without a progress thread MPI moves a non-blocking
+    collective's data only inside MPI calls, so `test()` lets a caller drive it forward
+    while it does other work; `wait()` ends it."""
+
+    def __init__(self, request):
+        self.request = request
+
+    def test(self):
+        return self.request.Test()
+
+    def wait(self):
+        self.request.Wait()
 
 
 def _check_contiguous(array):
@@ -88,6 +123,11 @@ class NcclTransport:
                             self._ops[op], self.stream.ptr)
         return _StreamRequest(self.cuda, self.stream)
 
+    def pack(self, buffer, pieces, scale):
+        import cupy
+
+        _pack(cupy, buffer, pieces, scale)
+
     def broadcast(self, array, root=0):
         self._after_current_stream()
         self.comm.bcast(array.data.ptr, array.size, self._nccl_dtype(array), root,
@@ -110,6 +150,9 @@ class _StreamRequest:
 
     def __init__(self, cuda, stream):
         self.cuda, self.done = cuda, stream.record()
+
+    def test(self):
+        return self.done.done
 
     def wait(self):
         self.cuda.get_current_stream().wait_event(self.done)

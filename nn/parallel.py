@@ -5,8 +5,9 @@ step, so that every replica takes the same step (PyTorch's DistributedDataParall
 How the averaging overlaps backward: the parameters are grouped into buckets of about
 `bucket_mb` megabytes, in the reverse of their registration order (roughly the order their
 gradients finish in). Each parameter has a post-accumulate-grad hook; when the last
-gradient of a bucket is complete, the bucket's gradients are packed into one buffer and a
-non-blocking all-reduce is started on it, while backward goes on with the earlier layers.
+gradient of a bucket is complete, the bucket's gradients are packed into one buffer (divided
+by the number of ranks on the way) and a non-blocking all-reduce is started on it, while
+backward goes on with the earlier layers (each later hook also lets MPI move it on).
 When the last bucket has been started, the hook waits for them all and gives every
 parameter the global mean as its `.grad`, so `loss.backward()` returns with the gradients
 ready and any optimiser works unchanged.
@@ -160,13 +161,16 @@ def _collect_nodes(output, stack):
 
 
 class _Bucket:
-    """Parameters of one backend and dtype whose gradients travel in one buffer."""
+    """Parameters of one backend and dtype whose gradients travel in one buffer, kept from
+    step to step: the averaged gradients are views of it (as PyTorch's
+    gradient_as_bucket_view), valid until the next step's backward refills it."""
 
     def __init__(self, params):
         self.params = params
         self.backend = params[0].backend
+        self.buffer = self.backend.zeros((sum(p.size for p in params),), str(params[0].dtype))
         self.waiting = 0  # gradients still to come in this step
-        self.buffer = self.request = None
+        self.request = None  # the all-reduce in flight
 
 
 class _Reducer:
@@ -179,7 +183,6 @@ class _Reducer:
         self.bucket_of = {id(p): bucket for bucket in self.buckets for p in bucket.params}
         self.size = distributed.world_size()
         self.active = False
-        self.usage = None
         for param in self.params:
             param.register_post_accumulate_grad_hook(self._on_gradient)
 
@@ -196,37 +199,42 @@ class _Reducer:
         self.usage_request = distributed.transport(backend).all_reduce(self.usage.data, "max")
         for bucket in self.buckets:
             bucket.waiting = sum(id(p) in reached for p in bucket.params)
-            bucket.buffer = bucket.request = None
+            bucket.request = None
         self._start_ready_buckets()
 
     def _on_gradient(self, param):
         if not self.active:
             return  # inside no_sync(), or a backward not through this wrapper's forward
         bucket = self.bucket_of[id(param)]
-        if bucket.buffer is not None or bucket.waiting == 0:
+        if bucket.request is not None or bucket.waiting == 0:
             raise RuntimeError(
                 f"DistributedDataParallel: parameter {self.names[id(param)]!r} got a second "
                 f"gradient after its bucket was sent; call backward once per forward (use "
                 f"retain_graph on a single combined loss), or accumulate under no_sync()")
         bucket.waiting -= 1
         self._start_ready_buckets()
+        if self.active:  # let MPI move the started buckets on while backward goes on
+            for started in self.buckets[:self.next_bucket]:
+                started.request.test()
 
     def _start_ready_buckets(self):
-        """Start the ready buckets in order; after the last one, finish the step."""
+        """Start the ready buckets in order; after the last one, finish the step. Each
+        gradient is divided by the number of ranks as it is packed, so the sum the
+        all-reduce makes is the mean."""
         while self.next_bucket < len(self.buckets):
             bucket = self.buckets[self.next_bucket]
             if bucket.waiting:
                 return
-            backend = bucket.backend
-            flat = [backend.reshape(_gradient_or_zeros(p), (-1,)) for p in bucket.params]
-            bucket.buffer = backend.concat(flat, 0) if len(flat) > 1 else backend.copy(flat[0])
-            bucket.request = distributed.transport(backend).all_reduce(bucket.buffer, "sum")
+            transport = distributed.transport(bucket.backend)
+            transport.pack(bucket.buffer, [(None if p.grad is None else p.grad.data, p.size)
+                                           for p in bucket.params], 1 / self.size)
+            bucket.request = transport.all_reduce(bucket.buffer, "sum")
             self.next_bucket += 1
         self.finish()
 
     def finish(self):
-        """Wait for every bucket and give each parameter its averaged gradient (as a view
-        of its bucket's buffer); a parameter no rank used keeps its `.grad`."""
+        """Wait for every bucket and give each parameter its averaged gradient (a view of
+        its bucket's buffer); a parameter no rank used keeps its `.grad`."""
         if not self.active:
             return
         self.active = False
@@ -237,23 +245,14 @@ class _Reducer:
             if bucket.request is None:  # not started: an unfinished step, nothing to keep
                 continue
             bucket.request.wait()
-            backend = bucket.backend
-            averaged = backend.mul(bucket.buffer, 1 / self.size)
-            offset = 0
+            bucket.request = None
+            backend, offset = bucket.backend, 0
             for param in bucket.params:
                 count = param.size
                 if used[index[id(param)]]:
-                    values = backend.reshape(
-                        backend.getitem(averaged, slice(offset, offset + count)), param.shape)
-                    param.grad = ag.Tensor(values, backend)
+                    values = backend.getitem(bucket.buffer, slice(offset, offset + count))
+                    param.grad = ag.Tensor(backend.reshape(values, param.shape), backend)
                 offset += count
-            bucket.buffer = bucket.request = None
-
-
-def _gradient_or_zeros(param):
-    if param.grad is not None:
-        return param.grad.data
-    return param.backend.zeros_like(param.data)
 
 
 def _make_buckets(params, bucket_bytes):

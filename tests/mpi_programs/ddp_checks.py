@@ -80,6 +80,22 @@ def check_equivalence(optimizer_name, make_optimizer, micro_batches):
     report(f"equivalent {optimizer_name} micro_batches={micro_batches} max_diff={worst:.1e}")
 
 
+def check_collectives():
+    rank = distributed.rank()
+    values = ag.tensor([1.0 + rank, 10.0 * rank], dtype=ag.float64)
+    expected = {"sum": [3.0, 10.0], "mean": [1.5, 5.0], "max": [2.0, 10.0]}
+    for op, result in expected.items():
+        reduced = distributed.all_reduce(values.detach().clone(), op=op).tolist()
+        if reduced != result:
+            raise AssertionError(f"all_reduce {op}: {reduced}, expected {result}")
+    if distributed.broadcast(values.detach().clone(), src=1).tolist() != [2.0, 10.0]:
+        raise AssertionError("broadcast from rank 1")
+    if distributed.all_gather({"rank": rank}) != [{"rank": 0}, {"rank": 1}]:
+        raise AssertionError("all_gather")
+    distributed.barrier()
+    report("collectives: all_reduce sum/mean/max, broadcast, all_gather, barrier")
+
+
 def check_overlap():
     """The first bucket's all-reduce must start before the first layer's weight gradient
     (the last one backward computes) exists."""
@@ -202,6 +218,7 @@ def main(check):
         def adam(params):
             return nn.optim.Adam(params, lr=0.01)
 
+        check_collectives()
         check_equivalence("SGD with momentum", sgd, micro_batches=1)
         check_equivalence("Adam", adam, micro_batches=1)
         check_equivalence("SGD with momentum, no_sync", sgd, micro_batches=2)

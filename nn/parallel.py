@@ -50,11 +50,13 @@ class DistributedDataParallel(Module):
         object.__setattr__(self, "_reducer", None)
         object.__setattr__(self, "_syncing", True)
         if distributed.world_size() > 1:
-            named = _trained_parameters(module)
+            named = _distinct_parameters(module)
             _check_same_parameters(named)
             for _, param in named:
                 distributed.broadcast(param, src=0)
-            object.__setattr__(self, "_reducer", _Reducer(named, bucket_mb * 2**20))
+            trained = [(name, param) for name, param in named if param.requires_grad]
+            if trained:
+                object.__setattr__(self, "_reducer", _Reducer(trained, bucket_mb * 2**20))
 
     def forward(self, *args, **kwargs):
         output = self.module(*args, **kwargs)
@@ -77,9 +79,8 @@ class DistributedDataParallel(Module):
     def average_gradients(self):
         """Average the gradients the parameters hold now over all ranks, blocking: for
         gradients made without this wrapper's forward (its backward does this itself)."""
-        if self._reducer is not None:
+        if self._reducer is not None:  # with nothing left to wait for, this finishes too
             self._reducer.prepare(reached=set())
-            self._reducer.finish()
 
     def state_dict(self):
         """The wrapped module's state, under its own names (no "module." prefix), so that a
@@ -90,12 +91,11 @@ class DistributedDataParallel(Module):
         return self.module.load_state_dict(state, strict)
 
 
-def _trained_parameters(module):
-    """(name, parameter) for each distinct parameter that requires grad, in registration
-    order."""
+def _distinct_parameters(module):
+    """(name, parameter) for each distinct parameter, in registration order."""
     found, seen = [], set()
     for name, param in module._parameters_by_name().items():
-        if param.requires_grad and id(param) not in seen:
+        if id(param) not in seen:
             seen.add(id(param))
             found.append((name, param))
     return found

@@ -14,10 +14,12 @@ class DistributedSampler:
     position starting at its rank, so the shards are disjoint. PyTorch's rule makes the
     shards the same length: without `drop_last` the order is padded by repeating its
     start, with it the tail that does not divide evenly is left out. `num_replicas` and
-    `rank` default to the job's (nn.distributed)."""
+    `rank` default to the job's (nn.distributed, joined here if `init()` has not run)."""
 
     def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0,
                  drop_last=False):
+        if num_replicas is None or rank is None:
+            distributed.init()  # the job's size and rank (nothing to join when alone)
         num_replicas = distributed.world_size() if num_replicas is None else num_replicas
         rank = distributed.rank() if rank is None else rank
         if isinstance(num_replicas, bool) or not isinstance(num_replicas, int) \

@@ -5,6 +5,7 @@ with the reason when mpi4py or mpiexec is missing); the rest runs in this proces
 the job is one process and every collective is a no-op."""
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -372,3 +373,25 @@ def test_nccl_all_reduce_on_a_device_with_one_rank():
     transport.all_reduce(values, "sum").wait()
     transport.broadcast(values, root=0)
     assert values.get().tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]
+
+
+# ---------------------------------------------------------------- the benchmark suite
+@needs_mpi
+def test_the_distributed_bench_suite_launches_itself_and_reports_both_figures(tmp_path):
+    from bench import __main__ as bench_main
+    from bench.suites import distributed as suite
+
+    bench_main.main(["--backends", "numpy", "--suite", "distributed", "--quick", "--out",
+                     str(tmp_path)])
+    results = json.loads((tmp_path / "results.json").read_text())
+    figures = {(r["case"], r["comparator"], r["size"]): r["metric"]["unit"]
+               for r in results["measurements"]}
+    elements = sum(a * b + b for a, b in zip((784, 512, 256), (512, 256, 10)))
+    assert figures == {(suite.TRAINING, "numpy", 1): "samples/s",
+                       (suite.TRAINING, "numpy", 2): "samples/s",
+                       (suite.AVERAGING, suite.WRAPPER, elements): "ms",
+                       (suite.AVERAGING, suite.BARE, elements): "ms"}
+    assert [t["name"] for t in results["targets"]] == ["distributed speed-up",
+                                                       "distributed averaging"]
+    assert all(t["status"] in {"met", "missed"} and t["ratio"] > 0
+               for t in results["targets"])

@@ -53,6 +53,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 node._grads = None
 
         shared = _shared_grads(leaf_grads, root_grads) | written
+        post_hooks = bool(post_accumulate_hooked)
         for tensor, grad, _ in leaf_grads.values():
             if tensor._hooks:
                 grad = _run_hooks(tensor._hooks, grad)
@@ -61,24 +62,27 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 captured[id(tensor)] = grad
             else:
                 _write_leaf_grad(tensor, grad, shared, create_graph)
+                if post_hooks:
+                    _run_post_accumulate_hooks(tensor)
     if capture is not None:
         return [captured.get(id(t)) for t in capture]
     return None
 
 
 def _write_leaf_grad(tensor, grad, shared, create_graph):
-    """Accumulate `grad` into `tensor.grad`, then call the tensor's post-accumulate hooks.
-    A gradient also held elsewhere (its id in `shared`) is copied, so that changing one
-    `.grad` in place (clipping, say) never changes another."""
+    """Accumulate `grad` into `tensor.grad`. A gradient also held elsewhere (its id in
+    `shared`) is copied, so that changing one `.grad` in place (clipping, say) never
+    changes another."""
     if tensor.grad is None:
         tensor.grad = grad if id(grad) not in shared or create_graph else Tensor(
             tensor.backend.copy(grad.data), tensor.backend)
     else:
         tensor.grad = tensor.grad + grad
-    post_hooks = getattr(tensor, "_post_accumulate_hooks", None)
-    if post_hooks:
-        for hook in list(post_hooks.values()):
-            hook(tensor)
+
+
+def _run_post_accumulate_hooks(tensor):
+    for hook in list(getattr(tensor, "_post_accumulate_hooks", {}).values()):
+        hook(tensor)
 
 
 def _queue_leaf_finishers(roots, queue, leaf_grads, root_grads, written, create_graph):
@@ -138,6 +142,7 @@ class _LeafFinisher:
                 grad = _run_hooks(leaf._hooks, grad)
             _write_leaf_grad(leaf, grad, self.shared | self.written, self.create_graph)
             self.written.add(id(grad))
+            _run_post_accumulate_hooks(leaf)
 
     def name(self):
         return "post-accumulate-grad hooks"

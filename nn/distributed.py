@@ -15,6 +15,7 @@ waiting forever in their next collective."""
 
 import os
 import sys
+import time
 
 import backends
 
@@ -23,6 +24,7 @@ import backends
 _LAUNCHER_SIZE_VARIABLES = ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE", "MV2_COMM_WORLD_SIZE")
 _LAUNCHER_VARIABLES = _LAUNCHER_SIZE_VARIABLES + ("PMIX_RANK",)
 REDUCE_OPS = ("sum", "mean", "max")
+_SECONDS_TO_FORWARD_OUTPUT = 1.0
 
 
 class _Job:
@@ -89,6 +91,9 @@ def _abort_job_on_uncaught_error(job):
         previous(kind, error, traceback)
         sys.stderr.flush()
         sys.stdout.flush()
+        # The launcher forwards a rank's output through pipes, and an abort tears them
+        # down at once: give it a moment to pass the message on first.
+        time.sleep(_SECONDS_TO_FORWARD_OUTPUT)
         job.comm.Abort(1)
 
     sys.excepthook = abort

@@ -20,6 +20,20 @@ def transport_for(backend, comm):
     return MpiTransport(comm)
 
 
+def place_process(backend, comm, cuda=None):
+    """Choose the device this process of `comm` computes on, before it makes any array:
+    for the cupy backend the GPU at the process's rank among the processes of its node
+    (one process per GPU); host backends need nothing. `cuda` is `cupy.cuda` unless given."""
+    if backend.name != "cupy":
+        return
+    if cuda is None:
+        from cupy import cuda
+    from mpi4py import MPI
+
+    local_rank = comm.Split_type(MPI.COMM_TYPE_SHARED).Get_rank()
+    cuda.Device(local_rank % cuda.runtime.getDeviceCount()).use()
+
+
 def _pack(xp, buffer, pieces, scale):
     """Write each piece (an array, or None for zeros, with its size) times `scale` into the
     1-d `buffer`, one after another: one pass over memory for the copy and the scaling."""
@@ -89,8 +103,7 @@ class NcclTransport:
     """NCCL collectives on CuPy device arrays, never staged through the host.
 
     Rank 0 makes NCCL's unique id and MPI broadcasts it, so MPI only starts the job and NCCL
-    moves the data. Each process uses the GPU at its rank among the processes of its node.
-    A reduction runs on a stream of its own, after the work already queued on the current
+    moves the data. Each process uses its current GPU (see `place_process`). A reduction runs on a stream of its own, after the work already queued on the current
     stream (which produced the gradients); `wait()` makes the current stream wait for it on
     the device, so the host never blocks. `nccl` and `cuda` are `cupy.cuda.nccl` and
     `cupy.cuda` unless given (tests give stand-ins)."""
@@ -102,10 +115,6 @@ class NcclTransport:
 
             cuda = cupy.cuda
         self.nccl, self.cuda = nccl, cuda
-        from mpi4py import MPI
-
-        local_rank = comm.Split_type(MPI.COMM_TYPE_SHARED).Get_rank()
-        cuda.Device(local_rank % cuda.runtime.getDeviceCount()).use()
         unique_id = nccl.get_unique_id() if comm.Get_rank() == 0 else None
         unique_id = comm.bcast(unique_id, root=0)
         self.comm = nccl.NcclCommunicator(comm.Get_size(), unique_id, comm.Get_rank())

@@ -54,7 +54,9 @@ def init():
     """Join the job this process was launched in; calling it again does nothing.
 
     Without an MPI launcher this process is the whole job. Under one, mpi4py's COMM_WORLD
-    is the job, and mpi4py must be installed (pip install "pluggrad[mpi]")."""
+    is the job, and mpi4py must be installed (pip install "pluggrad[mpi]"). On the cupy
+    backend each process then takes the GPU of its rank on its node: call init() before
+    making tensors (with AUTOGRAD_BACKEND=cupy, or after `backends.set_default("cupy")`)."""
     global _job
     if _job is not None:
         return
@@ -62,6 +64,7 @@ def init():
     _job = _Job(comm) if comm is not None and comm.Get_size() > 1 else _SINGLE
     if _job.comm is not None:
         _abort_job_on_uncaught_error(_job)
+        backends.place_process(backends.current(), comm)
 
 
 def _world_communicator():

@@ -317,7 +317,8 @@ class FakeCuda:
 
 
 class FakeComm:
-    """One rank's view of a two-rank world whose rank 0 chose the unique id 'id-of-rank-0'."""
+    """One rank's view of a world whose rank 0 chose the unique id 'id-of-rank-0' (its rank
+    on its node is its rank)."""
 
     def __init__(self, rank):
         self.rank = rank
@@ -349,7 +350,6 @@ def test_nccl_takes_rank_0s_unique_id_over_mpi_and_reduces_device_memory(rank):
     nccl, cuda = FakeNccl(unique_id=f"id-of-rank-{rank}"), FakeCuda()
     transport = NcclTransport(FakeComm(rank), nccl=nccl, cuda=cuda)
     assert nccl.calls == [("communicator", 2, "id-of-rank-0", rank)]
-    assert ("device", rank) in cuda.log
     request = transport.all_reduce(DeviceArray(pointer=4096, size=10, dtype="float32"), "sum")
     assert nccl.calls[-1] == ("allReduce", 4096, 4096, 10, "f32", "sum", 77)
     request.wait()
@@ -360,6 +360,19 @@ def test_nccl_takes_rank_0s_unique_id_over_mpi_and_reduces_device_memory(rank):
         transport.all_reduce(DeviceArray(pointer=1, size=1, dtype="bool"))
     with pytest.raises(ValueError, match="op must be one of sum, max"):
         transport.all_reduce(DeviceArray(pointer=1, size=1, dtype="float32"), "mean")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mpi4py") is None, reason="mpi4py is not installed")
+@pytest.mark.parametrize(("local_rank", "device"), [(0, 0), (1, 1), (2, 0)])
+def test_each_process_takes_the_gpu_of_its_rank_on_its_node(local_rank, device):
+    from backends.collectives import place_process
+
+    cuda = FakeCuda()
+    place_process(type("Cupy", (), {"name": "cupy"})(), FakeComm(local_rank), cuda=cuda)
+    assert cuda.log == [("device", device)]  # FakeCuda has 2 devices
+    host = FakeCuda()
+    place_process(type("Numpy", (), {"name": "numpy"})(), FakeComm(local_rank), cuda=host)
+    assert host.log == []
 
 
 @pytest.mark.skipif(importlib.util.find_spec("cupy") is None,

@@ -133,11 +133,11 @@ def all_reduce(tensor, op="sum"):
     job.transport(tensor.backend).all_reduce(tensor.data, "max" if op == "max" else "sum") \
         .wait()
     if op == "mean":
-        scale_(tensor.data, tensor.backend, 1 / job.size)
+        _scale_in_place(tensor.data, tensor.backend, 1 / job.size)
     return tensor
 
 
-def scale_(array, backend, factor):
+def _scale_in_place(array, backend, factor):
     """Multiply a native array by `factor` in place."""
     backend.copy_into(array, backend.mul(array, factor))
 

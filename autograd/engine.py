@@ -11,8 +11,8 @@ from heapq import heappop, heappush
 
 from . import grad_mode
 from . import tensor as tensor_module
-from .graph import FREED
-from .tensor import Tensor
+from .graph import FREED, nodes_of
+from .tensor import Tensor, post_accumulate_hooked
 
 
 def _run_hooks(hooks, grad):
@@ -44,29 +44,106 @@ def run_backward(roots, root_grads, retain_graph, create_graph, capture=None):
                 _add_leaf_grad(leaf_grads, root, grad)
             else:
                 _add_node_grad(node, root._output_index, grad, queue)
+        written = set()  # ids of the gradients already written to a `.grad` during the walk
+        if post_accumulate_hooked and capture is None:
+            _queue_leaf_finishers(roots, queue, leaf_grads, root_grads, written, create_graph)
         try:
             _run_nodes(queue, leaf_grads, retain_graph, captured_outputs, captured)
         finally:
             for _, node in queue:  # left by an error: drop the gradients they hold
                 node._grads = None
 
-        shared = _shared_grads(leaf_grads, root_grads)
+        shared = _shared_grads(leaf_grads, root_grads) | written
+        post_hooks = bool(post_accumulate_hooked)
         for tensor, grad, _ in leaf_grads.values():
             if tensor._hooks:
                 grad = _run_hooks(tensor._hooks, grad)
                 shared.add(id(grad))  # a hook may keep what it returns
             if capture is not None:
                 captured[id(tensor)] = grad
-            elif tensor.grad is None:
-                # A gradient also held elsewhere is copied, so that changing one `.grad` in
-                # place (clipping, say) never changes another.
-                tensor.grad = grad if id(grad) not in shared or create_graph else Tensor(
-                    tensor.backend.copy(grad.data), tensor.backend)
             else:
-                tensor.grad = tensor.grad + grad
+                _write_leaf_grad(tensor, grad, shared, create_graph)
+                if post_hooks:
+                    _run_post_accumulate_hooks(tensor)
     if capture is not None:
         return [captured.get(id(t)) for t in capture]
     return None
+
+
+def _write_leaf_grad(tensor, grad, shared, create_graph):
+    """Accumulate `grad` into `tensor.grad`. A gradient also held elsewhere (its id in
+    `shared`) is copied, so that changing one `.grad` in place (clipping, say) never
+    changes another."""
+    if tensor.grad is None:
+        tensor.grad = grad if id(grad) not in shared or create_graph else Tensor(
+            tensor.backend.copy(grad.data), tensor.backend)
+    else:
+        tensor.grad = tensor.grad + grad
+
+
+def _run_post_accumulate_hooks(tensor):
+    for hook in list(getattr(tensor, "_post_accumulate_hooks", {}).values()):
+        hook(tensor)
+
+
+def _queue_leaf_finishers(roots, queue, leaf_grads, root_grads, written, create_graph):
+    """Let each leaf with a post-accumulate hook get its `.grad` as soon as it is complete.
+
+    Nodes run newest first, so a leaf's gradient is complete once the oldest node with an
+    edge to it has run. One pass over the graph finds that node for each hooked leaf; a
+    `_LeafFinisher` queued half a step after it writes the leaf's `.grad` and calls its
+    hooks. The walk runs it like any node, so the walk's loop is unchanged by this."""
+    last_user = {}  # hooked leaf -> sequence number of the oldest node with an edge to it
+    for node in nodes_of(roots):
+        for parent in node.next:
+            if isinstance(parent, Tensor) and getattr(parent, "_post_accumulate_hooks", None):
+                last_user[parent] = min(last_user.get(parent, node._sequence), node._sequence)
+    by_node = {}
+    for leaf, sequence in last_user.items():
+        by_node.setdefault(sequence, []).append(leaf)
+    shared = {id(grad) for grad in root_grads}
+    for sequence, leaves in by_node.items():
+        finisher = _LeafFinisher(leaves, leaf_grads, shared, written, create_graph)
+        heappush(queue, (0.5 - sequence, finisher))
+
+
+class _LeafFinisher:
+    """A stand-in node (no edges, nothing saved) whose backward writes its leaves' finished
+    gradients to `.grad` and calls their post-accumulate hooks. A leaf's `register_hook`
+    hooks run first, as they do at the end of the walk. Of two leaves handed the same
+    gradient, the second written gets a copy (`written` holds the ids of those written)."""
+
+    n_outputs = 1
+    next = ()
+    saved = None
+    _hooks = None
+    _fit = None
+
+    def __init__(self, leaves, leaf_grads, shared, written, create_graph):
+        self._grads = ()  # not None, so that the walk runs it
+        self._saved_at = None
+        self._out = None
+        self.leaves, self.leaf_grads = leaves, leaf_grads
+        self.shared, self.written, self.create_graph = shared, written, create_graph
+
+    def check_saved_versions(self):
+        """Nothing is saved here."""
+
+    def _backward(self, _grad):
+        for leaf in self.leaves:
+            entry = self.leaf_grads.pop(id(leaf), None)
+            if entry is None:  # no gradient reached this leaf
+                continue
+            grad = entry[1]
+            if leaf._hooks:
+                grad = _run_hooks(leaf._hooks, grad)
+            _write_leaf_grad(leaf, grad, self.shared | self.written, self.create_graph)
+            self.written.add(id(grad))
+            _run_post_accumulate_hooks(leaf)
+        return ()
+
+    def name(self):
+        return "post-accumulate-grad hooks"
 
 
 def _run_nodes(queue, leaf_grads, retain_graph, captured_outputs, captured):

@@ -66,6 +66,32 @@ def record(op, args, result):
         tracer.record(op, args, result)
 
 
+def nodes_of(roots):
+    """Each node of the graphs of the tensors `roots` once, from the roots back."""
+    seen = set()
+    stack = [t.grad_fn for t in roots if t.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        yield node
+        for parent in node.next:
+            if parent is not None and not isinstance(parent, Tensor):
+                stack.append(parent[0] if type(parent) is tuple else parent)
+
+
+def reachable_leaves(roots):
+    """The leaf tensors requiring grad that the graphs of `roots` reach: those a backward
+    from them gives a gradient."""
+    found = {}
+    for node in nodes_of(roots):
+        for parent in node.next:
+            if isinstance(parent, Tensor):
+                found[id(parent)] = parent
+    return list(found.values())
+
+
 def edge(tensor):
     """What a node keeps of an input tensor to send it a gradient: the node that made it
     (with the output index when that node made several), the tensor itself for a leaf that

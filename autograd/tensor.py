@@ -4,6 +4,8 @@ It uses `__slots__`, and its operators go straight to `Function.apply`: on small
 cost of an op is mostly Python object overhead.
 """
 
+import weakref
+
 from . import grad_mode
 from .dtypes import DType, as_dtype
 
@@ -13,6 +15,10 @@ _DTYPE_BY_NATIVE = {}
 # Counts in-place changes across all tensors. A tensor's `_version` is the count at its last
 # in-place change, so "changed since a node saved it" is one comparison with the count then.
 version_clock = 0
+
+# The leaves that have (or had) a post-accumulate-grad hook. Backward looks for such leaves
+# in its graph only while this is not empty, so a program without one pays nothing for them.
+post_accumulate_hooked = weakref.WeakSet()
 
 
 _new_object = object.__new__
@@ -42,7 +48,7 @@ def bump_version(tensor):
 
 class Tensor:
     __slots__ = ("data", "backend", "requires_grad", "grad", "grad_fn", "_output_index",
-                 "_version", "_hooks", "__weakref__")
+                 "_version", "_hooks", "_post_accumulate_hooks", "__weakref__")
 
     # NumPy defers to our reflected operators (`array @ t` calls `t.__rmatmul__`).
     __array_ufunc__ = None
@@ -186,9 +192,30 @@ class Tensor:
             hooks = node._hooks.setdefault(self._output_index, {})
         return _HookHandle(hooks, fn)
 
+    def register_post_accumulate_grad_hook(self, fn):
+        """Call `fn(self)` during backward as soon as this leaf's `.grad` holds all of this
+        pass's gradient, while the rest of the graph is still running (a data-parallel
+        wrapper sends the gradient on from here). Returns a handle whose `remove()` takes
+        the hook away.
+
+        The slot holding these hooks is left unset until the first one, so that making a
+        tensor costs nothing more for them."""
+        if not self.requires_grad or self.grad_fn is not None:
+            raise RuntimeError("register_post_accumulate_grad_hook: only a leaf tensor that "
+                               "requires grad accumulates a .grad; register the hook on a "
+                               "parameter (or use register_hook on a computed tensor)")
+        try:
+            hooks = self._post_accumulate_hooks
+        except AttributeError:
+            hooks = self._post_accumulate_hooks = {}
+        post_accumulate_hooked.add(self)
+        return _HookHandle(hooks, fn)
+
     # The arithmetic operators, and every method of the op table (the math, reductions
     # and shape methods), are installed by `autograd.ops` from the table: `t * u` calls the
     # `apply` of `ops.elementwise.Mul` directly.
+    def __pos__(self):
+        return self
 
     # ---------------------------------------------------------------- comparisons
     def _compare(self, other, name):

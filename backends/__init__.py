@@ -6,6 +6,7 @@ entry-point group. `AUTOGRAD_BACKEND` picks the default when this package is imp
 """
 
 from .base import Backend, BackendUnavailable
+from .collectives import place_process, transport_for
 from .registry import (available, current, get, instances, manual_seed, register,
                        set_default, use)
 
@@ -17,8 +18,10 @@ __all__ = [
     "get",
     "instances",
     "manual_seed",
+    "place_process",
     "register",
     "set_default",
+    "transport_for",
     "use",
 ]
 

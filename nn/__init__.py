@@ -34,3 +34,8 @@ from . import data  # noqa: E402
 from .train import History, fit  # noqa: E402
 
 __all__ += ["History", "data", "fit"]
+
+# ---------------------------------------------------------------- several processes
+from . import distributed, parallel  # noqa: E402
+
+__all__ += ["distributed", "parallel"]

@@ -17,6 +17,8 @@ import safetensors.numpy
 import autograd as ag
 from autograd import files
 
+from . import distributed
+
 _LAYOUT_KEY = "pluggrad.layout"
 _PICKLE_PROTOCOL_MARK = 0x80
 _ZIP_MAGIC = b"PK\x03\x04"
@@ -28,11 +30,14 @@ def save(obj, path):
     The file is complete before it takes the real name (written under a unique temporary
     name beside `path`, flushed to disk, then renamed), so an interrupted save, or several
     threads saving to one path, never leave a half-written checkpoint; its metadata holds
-    a SHA-256 checksum of the whole file, which `load` checks."""
+    a SHA-256 checksum of the whole file, which `load` checks. In a data-parallel job
+    (nn.distributed) only rank 0 writes: every rank holds the same weights."""
     state = obj.state_dict() if hasattr(obj, "state_dict") else obj
     if not isinstance(state, dict):
         raise TypeError(f"nn.save: expected a Module, an optimiser or a state dict, got "
                         f"{type(obj).__name__}")
+    if distributed.rank() != 0:
+        return
     tensors = {}
     layout = _encode(state, (), tensors)
     arrays = {name: _c_ordered(t.numpy()) for name, t in tensors.items()}

@@ -10,6 +10,8 @@ from tqdm import tqdm
 
 import autograd as ag
 
+from . import distributed
+
 
 @dataclass
 class History:
@@ -55,6 +57,16 @@ class _Averages:
     def means(self):
         return {name: total / self.samples for name, total in self.totals.items()}
 
+    def means_over_ranks(self):
+        """The means over every rank's batches of a data-parallel job (a collective: every
+        rank calls it); this process's means when it is alone."""
+        if distributed.world_size() == 1:
+            return self.means()
+        gathered = distributed.all_gather((self.samples, self.totals))
+        samples = sum(count for count, _ in gathered)
+        return {name: sum(totals[name] for _, totals in gathered) / samples
+                for name in self.totals}
+
 
 def _split(batch):
     """A batch's model inputs and its target: the target is the last field."""
@@ -82,7 +94,7 @@ def train_epoch(model, loss_fn, optimizer, loader, metrics=None, on_batch=None):
         averages.add(len(target), {"loss": loss.item(), **values})
         if on_batch is not None:
             on_batch(averages.means()["loss"])
-    return averages.means()
+    return averages.means_over_ranks()
 
 
 def evaluate(model, loss_fn, loader, metrics=None):
@@ -101,7 +113,7 @@ def evaluate(model, loss_fn, loader, metrics=None):
                 averages.add(len(target), {"loss": loss_fn(output, target), **values})
     finally:
         model.train(was_training)
-    return averages.means()
+    return averages.means_over_ranks()
 
 
 def fit(model, loss_fn, optimizer, train_loader, epochs, test_loader=None, metrics=None,
@@ -113,18 +125,26 @@ def fit(model, loss_fn, optimizer, train_loader, epochs, test_loader=None, metri
     to functions `metric(output, target)` giving a batch mean, such as
     `{"accuracy": binary_accuracy}`; they are recorded as `train_<name>` (over the batches
     as they were trained) and `test_<name>`. The progress bar shows the running loss and
-    stays silent when output is not a terminal or `progress=False`."""
+    stays silent when output is not a terminal or `progress=False`.
+
+    In a data-parallel job (nn.distributed) every rank calls fit on its own shard: the
+    losses and metrics recorded are the means over all ranks' samples, the progress bar is
+    shown by rank 0 only, and a loader's DistributedSampler gets `set_epoch` each epoch."""
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"fit: epochs must be a non-negative integer, got {epochs!r}")
     history = History()
+    shown = progress and distributed.rank() == 0
+    sampler = getattr(train_loader, "sampler", None)
     with tqdm(total=epochs * len(train_loader), unit="batch",
-              disable=None if progress else True) as bar:
+              disable=None if shown else True) as bar:
         def show(running_loss):
             bar.set_postfix(loss=f"{running_loss:.4f}", refresh=False)
             bar.update()
 
         for epoch in range(epochs):
             bar.set_description(f"epoch {epoch + 1}/{epochs}")
+            if hasattr(sampler, "set_epoch"):
+                sampler.set_epoch(epoch)
             history.record("train", train_epoch(model, loss_fn, optimizer, train_loader,
                                                 metrics, on_batch=None if bar.disable else show))
             if test_loader is not None:

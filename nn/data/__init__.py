@@ -4,6 +4,7 @@ point sets (four with two classes, two for regression)."""
 from .dataset import Dataset, TensorDataset
 from .loader import DataLoader
 from .preprocessing import PCA, StandardScaler
+from .sampler import DistributedSampler
 from .split import train_test_split
 from .synthetic import (make_circle, make_gauss, make_reg_gauss, make_reg_plane, make_spiral,
                         make_xor)
@@ -12,6 +13,7 @@ __all__ = [
     "PCA",
     "DataLoader",
     "Dataset",
+    "DistributedSampler",
     "StandardScaler",
     "TensorDataset",
     "make_circle",

@@ -13,16 +13,22 @@ class DataLoader:
     shuffling); samples of any other Dataset are fetched one by one and stacked field by
     field with `ag.stack`. With `shuffle=True` every pass over the loader is a new random
     order; a `seed` makes that sequence of orders the same on every run. `drop_last=True`
-    leaves out a final batch smaller than `batch_size`."""
+    leaves out a final batch smaller than `batch_size`. A `sampler` (an iterable of
+    positions with a length, such as a DistributedSampler) gives the order instead."""
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None):
+    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None,
+                 sampler=None):
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(f"DataLoader: dataset must define __len__ and __getitem__, "
                             f"got {type(dataset).__name__}")
         if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive integer, "
                              f"got {batch_size!r}")
+        if sampler is not None and shuffle:
+            raise ValueError("DataLoader: shuffle=True and a sampler both choose the order; "
+                             "shuffle with the sampler (DistributedSampler(shuffle=True))")
         self.dataset = dataset
+        self.sampler = sampler
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
@@ -30,12 +36,15 @@ class DataLoader:
 
     def __len__(self):
         """The number of batches in one epoch."""
-        full, rest = divmod(len(self.dataset), self.batch_size)
+        full, rest = divmod(self._n_samples(), self.batch_size)
         return full if self.drop_last or rest == 0 else full + 1
 
+    def _n_samples(self):
+        return len(self.dataset) if self.sampler is None else len(self.sampler)
+
     def __iter__(self):
-        n = len(self.dataset)
-        order = self._order(n) if self.shuffle else None
+        n = self._n_samples()
+        order = self._order(n) if self.shuffle or self.sampler is not None else None
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             stop = min(start + self.batch_size, n)
             if isinstance(self.dataset, TensorDataset):
@@ -46,7 +55,12 @@ class DataLoader:
 
     def _order(self, n):
         """This epoch's order: a tensor on the data's backend for a TensorDataset, a list of
-        positions for any other dataset."""
+        positions for any other dataset; the sampler's positions when there is one."""
+        if self.sampler is not None:
+            positions = list(self.sampler)
+            if isinstance(self.dataset, TensorDataset):
+                return ag.tensor(positions, dtype=ag.int64, backend=self.dataset.backend)
+            return positions
         if isinstance(self.dataset, TensorDataset):
             return permutation(n, self._rng, self.dataset.backend)
         return permutation(n, self._rng).tolist()

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import backends
 
+from .. import distributed
 from ..models import ACTIVATIONS, INIT_NAMES
 from ..optional import optional_import
 from .features import FEATURES
@@ -117,12 +118,21 @@ def describe(config):
 
 def main(argv=None):
     """Train as the options say, printing the losses every tenth of the epochs, write the
-    picture, and end with the test accuracy."""
+    picture, and end with the test accuracy.
+
+    Under an MPI launcher (`mpiexec -n 4 python -m nn.playground ...`) the ranks train
+    one network data-parallel, each on its shard of every epoch with --batch-size points
+    per step; rank 0 alone prints and draws."""
     parser = build_parser()
     config, out, serving = parse_config(parser, argv)
     if serving.pop("serve"):
         return _serve(parser, config, **serving)
+    distributed.init()
+    if distributed.rank() != 0:
+        return _train_quietly(config)
     print(describe(config), flush=True)
+    if distributed.world_size() > 1:
+        print(f"data-parallel over {distributed.world_size()} processes", flush=True)
     session = Session(config)
     every = max(1, config.epochs // LINES_OF_PROGRESS)
     for epoch in range(1, config.epochs + 1):
@@ -134,6 +144,14 @@ def main(argv=None):
                   f"test loss {history.test_loss[-1]:.4f}", flush=True)
     _write_picture(session, out)
     print(f"test accuracy: {100 * session.history.metrics['test_accuracy'][-1]:.1f}%")
+    return 0
+
+
+def _train_quietly(config):
+    """A rank other than 0: the same training steps (each is a collective), no output."""
+    session = Session(config)
+    for _ in range(config.epochs):
+        session.step()
     return 0
 
 

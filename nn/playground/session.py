@@ -15,12 +15,14 @@ from dataclasses import dataclass, fields
 import autograd as ag
 import backends
 
-from .. import optim
-from ..data import (DataLoader, StandardScaler, TensorDataset, make_circle, make_gauss,
-                    make_reg_gauss, make_reg_plane, make_spiral, make_xor, train_test_split)
+from .. import distributed, optim
+from ..data import (DataLoader, DistributedSampler, StandardScaler, TensorDataset, make_circle,
+                    make_gauss, make_reg_gauss, make_reg_plane, make_spiral, make_xor,
+                    train_test_split)
 from ..functional import binary_cross_entropy_with_logits, mse_loss
 from ..layers import Linear
 from ..models import ACTIVATIONS, INIT_NAMES, build_mlp
+from ..parallel import DistributedDataParallel
 from ..train import History, binary_accuracy, evaluate, train_epoch
 from .features import FEATURES, feature_matrix
 
@@ -192,13 +194,19 @@ class Session:
                                   self.train_labels.reshape(-1, 1))
         test_set = TensorDataset(self.features(self.test_points),
                                  self.test_labels.reshape(-1, 1))
-        self.train_loader = DataLoader(train_set, config.batch_size, shuffle=True,
-                                       seed=config.seed)
+        if distributed.world_size() > 1:  # each rank trains on its shard of every epoch
+            self.train_loader = DataLoader(train_set, config.batch_size, sampler=(
+                DistributedSampler(train_set, seed=config.seed)))
+        else:
+            self.train_loader = DataLoader(train_set, config.batch_size, shuffle=True,
+                                           seed=config.seed)
         self.train_eval_loader = DataLoader(train_set, len(train_set))
         self.test_loader = DataLoader(test_set, len(test_set))
         ag.manual_seed(config.seed)
         self.model = build_mlp(len(config.features), config.hidden, 1, config.activation,
                                config.init, backend="numpy").to(backend)
+        # In a data-parallel job the wrapper averages the gradients over the ranks.
+        self.trained_model = DistributedDataParallel(self.model)
         self.optimizer = OPTIMIZERS[config.optimizer](self.model.parameters(), lr=config.lr)
         self.loss_fn = LOSSES[config.problem]
         self.metrics = METRICS[config.problem]
@@ -219,7 +227,9 @@ class Session:
         """Train one epoch, then record the loss (and, for classification, the accuracy)
         on the whole training and test sets. `on_batch()` is called after each optimiser
         step: an exception from it abandons the epoch, recording nothing."""
-        train_epoch(self.model, self.training_loss, self.optimizer, self.train_loader,
+        if isinstance(self.train_loader.sampler, DistributedSampler):
+            self.train_loader.sampler.set_epoch(self.epoch)
+        train_epoch(self.trained_model, self.training_loss, self.optimizer, self.train_loader,
                     on_batch=None if on_batch is None else lambda running_loss: on_batch())
         for part, loader in (("train", self.train_eval_loader), ("test", self.test_loader)):
             self.history.record(part, evaluate(self.model, self.loss_fn, loader,

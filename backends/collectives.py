@@ -1,0 +1,167 @@
+"""How a backend's arrays travel between the processes of a job: MPI for host arrays, NCCL
+for CuPy's device arrays.
+
+A transport does in-place collectives on native arrays. `all_reduce` starts the reduction
+and returns a request whose `wait()` makes its result usable (and whose `test()` moves it
+on), so a caller can start several and keep computing while they run (data-parallel
+training overlaps them with backward). `pack` fills a reduction's buffer from several
+arrays, scaled, in one pass.
+Which transport a backend gets is decided here, where the array libraries may be named,
+so that `nn.distributed` stays free of them."""
+
+OPS = ("sum", "max")
+
+
+def transport_for(backend, comm):
+    """The transport for `backend`'s arrays between the processes of `comm` (an mpi4py
+    communicator): NCCL on device memory for the cupy backend, MPI otherwise."""
+    if backend.name == "cupy":
+        return NcclTransport(comm)
+    return MpiTransport(comm)
+
+
+def place_process(backend, comm, cuda=None):
+    """Choose the device this process of `comm` computes on, before it makes any array:
+    for the cupy backend the GPU at the process's rank among the processes of its node
+    (one process per GPU); host backends need nothing. `cuda` is `cupy.cuda` unless given."""
+    if backend.name != "cupy":
+        return
+    if cuda is None:
+        from cupy import cuda
+    from mpi4py import MPI
+
+    local_rank = comm.Split_type(MPI.COMM_TYPE_SHARED).Get_rank()
+    cuda.Device(local_rank % cuda.runtime.getDeviceCount()).use()
+
+
+def _pack(xp, buffer, pieces, scale):
+    """Write each piece (an array, or None for zeros, with its size) times `scale` into the
+    1-d `buffer`, one after another: one pass over memory for the copy and the scaling."""
+    offset = 0
+    for array, size in pieces:
+        view = buffer[offset:offset + size]
+        if array is None:
+            view.fill(0)
+        else:
+            xp.multiply(array.reshape(-1), scale, out=view)
+        offset += size
+
+
+def _check_op(op):
+    if op not in OPS:
+        raise ValueError(f"all_reduce: op must be one of {', '.join(OPS)}, got {op!r}")
+
+
+class MpiTransport:
+    """MPI collectives straight on host arrays (NumPy arrays, as the numpy and numba
+    backends hold them): no copy is made for a contiguous array."""
+
+    def __init__(self, comm):
+        from mpi4py import MPI
+
+        self.comm = comm
+        self._ops = {"sum": MPI.SUM, "max": MPI.MAX}
+        self._in_place = MPI.IN_PLACE
+
+    def all_reduce(self, array, op="sum"):
+        _check_op(op)
+        _check_contiguous(array)
+        return _MpiRequest(self.comm.Iallreduce(self._in_place, array, op=self._ops[op]))
+
+    def pack(self, buffer, pieces, scale):
+        import numpy
+
+        _pack(numpy, buffer, pieces, scale)
+
+    def broadcast(self, array, root=0):
+        _check_contiguous(array)
+        self.comm.Bcast(array, root=root)
+
+
+class _MpiRequest:
+    """A started MPI collective. Without a progress thread MPI moves a non-blocking
+    collective's data only inside MPI calls, so `test()` lets a caller drive it forward
+    while it does other work; `wait()` ends it."""
+
+    def __init__(self, request):
+        self.request = request
+
+    def test(self):
+        return self.request.Test()
+
+    def wait(self):
+        self.request.Wait()
+
+
+def _check_contiguous(array):
+    if not array.flags.c_contiguous:
+        raise ValueError(f"collective on an array of shape {array.shape}: MPI sends "
+                         f"contiguous memory only; pass a contiguous copy")
+
+
+class NcclTransport:
+    """NCCL collectives on CuPy device arrays, never staged through the host.
+
+    Rank 0 makes NCCL's unique id and MPI broadcasts it, so MPI only starts the job and NCCL
+    moves the data. Each process uses its current GPU (see `place_process`). A reduction runs on a stream of its own, after the work already queued on the current
+    stream (which produced the gradients); `wait()` makes the current stream wait for it on
+    the device, so the host never blocks. `nccl` and `cuda` are `cupy.cuda.nccl` and
+    `cupy.cuda` unless given (tests give stand-ins)."""
+
+    def __init__(self, comm, nccl=None, cuda=None):
+        if nccl is None or cuda is None:
+            import cupy.cuda
+            from cupy.cuda import nccl
+
+            cuda = cupy.cuda
+        self.nccl, self.cuda = nccl, cuda
+        unique_id = nccl.get_unique_id() if comm.Get_rank() == 0 else None
+        unique_id = comm.bcast(unique_id, root=0)
+        self.comm = nccl.NcclCommunicator(comm.Get_size(), unique_id, comm.Get_rank())
+        self.stream = cuda.Stream(non_blocking=True)
+        self._ops = {"sum": nccl.NCCL_SUM, "max": nccl.NCCL_MAX}
+        self._dtypes = {"float16": nccl.NCCL_FLOAT16, "float32": nccl.NCCL_FLOAT32,
+                        "float64": nccl.NCCL_FLOAT64, "int32": nccl.NCCL_INT32,
+                        "int64": nccl.NCCL_INT64}
+
+    def all_reduce(self, array, op="sum"):
+        _check_op(op)
+        self._after_current_stream()
+        pointer = array.data.ptr
+        self.comm.allReduce(pointer, pointer, array.size, self._nccl_dtype(array),
+                            self._ops[op], self.stream.ptr)
+        return _StreamRequest(self.cuda, self.stream)
+
+    def pack(self, buffer, pieces, scale):
+        import cupy
+
+        _pack(cupy, buffer, pieces, scale)
+
+    def broadcast(self, array, root=0):
+        self._after_current_stream()
+        self.comm.bcast(array.data.ptr, array.size, self._nccl_dtype(array), root,
+                        self.stream.ptr)
+        _StreamRequest(self.cuda, self.stream).wait()
+
+    def _after_current_stream(self):
+        self.stream.wait_event(self.cuda.get_current_stream().record())
+
+    def _nccl_dtype(self, array):
+        name = str(array.dtype)
+        if name not in self._dtypes:
+            raise TypeError(f"NCCL collective: dtype {name} is not supported; use one of "
+                            f"{', '.join(self._dtypes)}")
+        return self._dtypes[name]
+
+
+class _StreamRequest:
+    """A reduction queued on a stream; `wait()` orders the current stream after it."""
+
+    def __init__(self, cuda, stream):
+        self.cuda, self.done = cuda, stream.record()
+
+    def test(self):
+        return self.done.done
+
+    def wait(self):
+        self.cuda.get_current_stream().wait_event(self.done)

@@ -7,7 +7,8 @@
     x.grad
 """
 
-from .tensor import Tensor  # first: the op modules import it  # noqa: I001
+from . import sibling_check  # noqa: F401, I001  (first: a foreign `backends` fails by name)
+from .tensor import Tensor  # first: the op modules import it
 from . import updates
 from .autodiff import grad
 from .creation import (arange, eye, from_numpy, full, manual_seed, ones, ones_like, rand,
@@ -35,3 +36,12 @@ __all__ = [
     "softmax", "sqrt", "squeeze", "stack", "std", "sum", "svd", "swapaxes", "tanh", "Tensor",
     "tensor", "transpose", "unsqueeze", "var", "where", "zeros", "zeros_like",
 ]
+
+# ---------------------------------------------------------------- PyTorch spellings
+from .grad_mode import inference_mode  # noqa: E402
+from .version import __version__  # noqa: E402
+
+__distribution__ = "pluggrad"  # what `nn` checks: backends/family.py
+cat = concat  # PyTorch's name; takes dim= too
+
+__all__ += ["__version__", "cat", "inference_mode"]

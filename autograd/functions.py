@@ -9,7 +9,7 @@ from .ops.elementwise import where as _where
 from .ops.linalg import linear as _linear
 from .ops.linalg import matmul as _matmul
 from .ops.shape import Concat, Stack
-from .tensor import Tensor, _as_tensor, _operand
+from .tensor import Tensor, _as_tensor, _operand, torch_axis
 
 
 def _method(name):
@@ -60,8 +60,10 @@ def _tensors(op, values):
     return [_as_tensor(anchor, v) for v in values]
 
 
-def concat(tensors, axis=0):
+def concat(tensors, axis=0, **torch_names):
     """Join tensors along an existing axis."""
+    if torch_names:
+        axis, _ = torch_axis("concat", axis, None, torch_names, default_axis=0)
     tensors = _tensors("concat", tensors)
     ndim = tensors[0].ndim
     if ndim == 0:
@@ -69,8 +71,10 @@ def concat(tensors, axis=0):
     return Concat.apply(axis % ndim, *tensors)
 
 
-def stack(tensors, axis=0):
+def stack(tensors, axis=0, **torch_names):
     """Join same-shape tensors along a new axis."""
+    if torch_names:
+        axis, _ = torch_axis("stack", axis, None, torch_names, default_axis=0)
     tensors = _tensors("stack", tensors)
     shapes = {tuple(t.shape) for t in tensors}
     if len(shapes) > 1:

@@ -53,7 +53,7 @@ class Tensor:
         n = 1
         for d in self.data.shape:
             n *= d
-        return n
+        return ElementCount(n, self.data.shape)
 
     @property
     def dtype(self):
@@ -356,37 +356,59 @@ class Tensor:
         return Clip.apply(self, _bound(self, min), _bound(self, max))
 
     # ---------------------------------------------------------------- reductions
-    def sum(self, axis=None, keepdims=False):
+    def sum(self, axis=None, keepdims=False, **torch_names):
+        if torch_names:
+            axis, keepdims = torch_axis("sum", axis, keepdims, torch_names)
         return reduce_sum(self, axis, keepdims)
 
-    def mean(self, axis=None, keepdims=False):
+    def mean(self, axis=None, keepdims=False, **torch_names):
+        if torch_names:
+            axis, keepdims = torch_axis("mean", axis, keepdims, torch_names)
         return reduce_mean(self, axis, keepdims)
 
-    def max(self, axis=None, keepdims=False):
+    def max(self, axis=None, keepdims=False, **torch_names):
+        if torch_names:
+            axis, keepdims = torch_axis("max", axis, keepdims, torch_names)
         return reduce_max(self, axis, keepdims)
 
-    def min(self, axis=None, keepdims=False):
+    def min(self, axis=None, keepdims=False, **torch_names):
+        if torch_names:
+            axis, keepdims = torch_axis("min", axis, keepdims, torch_names)
         return reduce_min(self, axis, keepdims)
 
-    def var(self, axis=None, ddof=0, keepdims=False):
+    def var(self, axis=None, ddof=0, keepdims=False, **torch_names):
+        if torch_names:
+            axis, keepdims, ddof = torch_axis("var", axis, keepdims, torch_names, ddof)
         return var(self, axis, ddof, keepdims)
 
-    def std(self, axis=None, ddof=0, keepdims=False):
+    def std(self, axis=None, ddof=0, keepdims=False, **torch_names):
+        if torch_names:
+            axis, keepdims, ddof = torch_axis("std", axis, keepdims, torch_names, ddof)
         return std(self, axis, ddof, keepdims)
 
-    def argmax(self, axis=None):
+    def argmax(self, axis=None, **torch_names):
+        if torch_names:
+            return torch_arg_reduction(self, "argmax", axis, torch_names)
         return argmax(self, axis)
 
-    def argmin(self, axis=None):
+    def argmin(self, axis=None, **torch_names):
+        if torch_names:
+            return torch_arg_reduction(self, "argmin", axis, torch_names)
         return argmin(self, axis)
 
-    def logsumexp(self, axis=None, keepdims=False):
+    def logsumexp(self, axis=None, keepdims=False, **torch_names):
+        if torch_names:
+            axis, keepdims = torch_axis("logsumexp", axis, keepdims, torch_names)
         return logsumexp(self, axis, keepdims)
 
-    def softmax(self, axis=-1):
+    def softmax(self, axis=-1, **torch_names):
+        if torch_names:
+            axis, _ = torch_axis("softmax", axis, None, torch_names, default_axis=-1)
         return softmax(self, axis)
 
-    def log_softmax(self, axis=-1):
+    def log_softmax(self, axis=-1, **torch_names):
+        if torch_names:
+            axis, _ = torch_axis("log_softmax", axis, None, torch_names, default_axis=-1)
         return log_softmax(self, axis)
 
     # ---------------------------------------------------------------- shape
@@ -440,6 +462,141 @@ class Tensor:
         if shape == self.shape:
             return self
         return BroadcastTo.apply(self, shape)
+
+    # ---------------------------------------------------------------- PyTorch spellings
+    # What a PyTorch user types first, mapped onto the NumPy-style API above (the README's
+    # table "Coming from PyTorch" lists them). `size` stays the element count (see
+    # ElementCount), and the reductions take `dim=`/`keepdim=` (see torch_axis).
+    def numel(self):
+        """The number of elements, as `torch.Tensor.numel()`; the same as `size`."""
+        return int(self.size)
+
+    def dim(self):
+        """The number of axes, as `torch.Tensor.dim()`; the same as `ndim`."""
+        return self.ndim
+
+    def view(self, *shape):
+        """`reshape` under PyTorch's name (pluggrad does not track contiguity: no copy is
+        made where the backend's reshape makes none)."""
+        return self.reshape(*shape)
+
+    def float(self):
+        return self.astype("float32")
+
+    def double(self):
+        return self.astype("float64")
+
+    def half(self):
+        return self.astype("float16")
+
+    def long(self):
+        return self.astype("int64")
+
+    def int(self):
+        return self.astype("int32")
+
+    def bool(self):
+        return self.astype("bool")
+
+    @property
+    def device(self):
+        """The backend's name, which `.to(...)` and the creation functions' `backend=` take
+        (`x.to(y.device)`); `.device.type` is "cpu" or "cuda" as in PyTorch."""
+        return Device(self.backend)
+
+    def cpu(self):
+        """The tensor with its data in host memory: itself on a CPU backend, else moved to
+        the NumPy backend (differentiable, like `.to("numpy")`)."""
+        if Device(self.backend).type == "cpu":
+            return self
+        return self.to("numpy")
+
+    def cuda(self):
+        """The tensor on the CuPy backend, like `.to("cupy")`."""
+        return self.to("cupy")
+
+
+class ElementCount(int):
+    """`Tensor.size`: the element count (NumPy's meaning, an int), also callable with
+    PyTorch's meaning: `t.size()` is the shape, `t.size(d)` the length of axis `d`."""
+
+    def __new__(cls, count, shape):
+        number = super().__new__(cls, count)
+        number.shape = tuple(shape)
+        return number
+
+    def __call__(self, dim=None):
+        if dim is None:
+            return self.shape
+        if isinstance(dim, bool) or not isinstance(dim, int):
+            raise TypeError(f"size(dim): dim must be an int, got {dim!r}")
+        if not -len(self.shape) <= dim < len(self.shape):
+            raise ValueError(f"size({dim}): dim is out of range for a tensor of shape "
+                             f"{self.shape}; use a dim in [{-len(self.shape)}, "
+                             f"{len(self.shape) - 1}]")
+        return self.shape[dim]
+
+    def __reduce__(self):
+        return int, (int(self),)
+
+
+class Device(str):
+    """`Tensor.device`: the backend's name (so it passes wherever a backend name goes), with
+    PyTorch's `.type` ("cpu" or "cuda") and `.index`."""
+
+    def __new__(cls, backend):
+        device = super().__new__(cls, backend.name)
+        kind, _, rest = str(backend.device).partition(":")
+        device.type = kind
+        device.index = int(rest.split()[0]) if rest.split() else None
+        return device
+
+    def __repr__(self):
+        return f"device(backend={str(self)!r}, type={self.type!r})"
+
+
+_TORCH_NAMES = {"dim": "axis", "keepdim": "keepdims", "correction": "ddof", "unbiased": "ddof"}
+
+
+def torch_axis(op, axis, keepdims, torch_names, ddof=None, default_axis=None):
+    """(axis, keepdims), or (axis, keepdims, ddof) for var/std, from PyTorch's keyword names
+    `dim`, `keepdim` (and `correction`/`unbiased` for var/std) given to the reduction `op`.
+    Mind that pluggrad's var/std default to ddof=0 (NumPy), PyTorch's to ddof=1."""
+    allowed = {"dim"} | ({"keepdim"} if keepdims is not None else set())
+    allowed |= {"correction", "unbiased"} if ddof is not None else set()
+    unknown = sorted(set(torch_names) - allowed)
+    if unknown:
+        known = ", ".join(f"{name}= (pluggrad: {_TORCH_NAMES[name]}=)" for name in
+                          sorted(allowed))
+        raise TypeError(f"{op}: unexpected keyword argument(s) {', '.join(unknown)}; "
+                        f"{op} takes {known}")
+    if "dim" in torch_names:
+        if axis != default_axis:
+            raise TypeError(f"{op}: got both axis={axis!r} and dim={torch_names['dim']!r}; "
+                            f"give one (dim is PyTorch's name for axis)")
+        axis = torch_names["dim"]
+    if "keepdim" in torch_names:
+        keepdims = bool(torch_names["keepdim"])
+    if ddof is None:
+        return axis, keepdims
+    if "correction" in torch_names and "unbiased" in torch_names:
+        raise TypeError(f"{op}: give correction= or unbiased=, not both")
+    if "correction" in torch_names:
+        ddof = torch_names["correction"]
+    elif "unbiased" in torch_names:
+        ddof = 1 if torch_names["unbiased"] else 0
+    return axis, keepdims, ddof
+
+
+def torch_arg_reduction(tensor, op, axis, torch_names):
+    """argmax/argmin with PyTorch's `dim=` and `keepdim=`."""
+    axis, keepdim = torch_axis(op, axis, False, torch_names)
+    index = argmax(tensor, axis) if op == "argmax" else argmin(tensor, axis)
+    if not keepdim:
+        return index
+    if axis is None:
+        return index.reshape((1,) * tensor.ndim)
+    return index.unsqueeze(normalize_axes(op, axis, tensor.ndim)[0])
 
 
 def _rebuild(cls, backend_name, array, requires_grad):

@@ -5,6 +5,8 @@ A backend is chosen by name: `numpy` (CPU), `numba` (every CPU core, compiled ke
 entry-point group. `AUTOGRAD_BACKEND` picks the default when this package is imported.
 """
 
+__distribution__ = "pluggrad"  # what `autograd` and `nn` check: see family.py
+
 from .base import Backend, BackendUnavailable
 from .registry import (available, current, get, instances, manual_seed, register,
                        set_default, use)

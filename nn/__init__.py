@@ -6,6 +6,7 @@ written against the public autograd API.
     optimizer = nn.optim.Adam(model.parameters(), lr=1e-2)
 """
 
+from . import sibling_check  # noqa: F401, I001  (first: a foreign `autograd` fails by name)
 from . import functional, init, optim, utils
 from .activations import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .layers import Dropout, Flatten, Identity, Linear, Sequential
@@ -13,6 +14,8 @@ from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1
                      MSELoss, NLLLoss, WassersteinLoss)
 from .module import Module, Parameter
 from .serialization import load, save
+
+__distribution__ = "pluggrad"  # see backends/family.py
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "GELU",

@@ -9,6 +9,7 @@ written against the public autograd API.
 from . import sibling_check  # noqa: F401, I001  (first: a foreign `autograd` fails by name)
 from . import functional, init, optim, utils
 from .activations import GELU, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from .containers import ModuleDict, ModuleList
 from .layers import Dropout, Flatten, Identity, Linear, Sequential
 from .losses import (BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, HuberLoss, L1Loss,
                      MSELoss, NLLLoss, WassersteinLoss)
@@ -19,7 +20,8 @@ __distribution__ = "pluggrad"  # see backends/family.py
 
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "GELU",
-    "HuberLoss", "Identity", "L1Loss", "LeakyReLU", "Linear", "MSELoss", "Module", "NLLLoss",
+    "HuberLoss", "Identity", "L1Loss", "LeakyReLU", "Linear", "MSELoss", "Module", "ModuleDict",
+    "ModuleList", "NLLLoss",
     "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "WassersteinLoss",
     "functional", "init", "load", "optim", "save", "utils",
 ]

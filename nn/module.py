@@ -55,6 +55,8 @@ class Module:
     def __init__(self):
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_forward_hooks", {})
         object.__setattr__(self, "training", True)
 
@@ -69,6 +71,55 @@ class Module:
                 if replaced is not None:
                     output = replaced
         return output
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Keep `tensor` (or None) as state that is not a parameter, as PyTorch does: it moves
+        with `to()`, gets no gradient from optimisers, and is in `state_dict()` unless
+        `persistent=False`. Reassigning `self.name = tensor` replaces it."""
+        self._check_new_name("register_buffer", name)
+        if tensor is not None and not isinstance(tensor, ag.Tensor):
+            raise TypeError(f"{type(self).__name__}.register_buffer({name!r}, ...): expected "
+                            f"a Tensor or None, got {type(tensor).__name__}")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+        object.__setattr__(self, name, tensor)
+
+    def register_parameter(self, name, param):
+        """Register `param` (a Parameter, or None) under `name`, as assigning it does."""
+        self._check_new_name("register_parameter", name)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"{type(self).__name__}.register_parameter({name!r}, ...): "
+                            f"expected an nn.Parameter or None, got {type(param).__name__}")
+        self._parameters[name] = param
+        object.__setattr__(self, name, param)
+
+    def add_module(self, name, module):
+        """Register `module` (or None) under `name`, as assigning it does; `name` may be any
+        string without a dot (ModuleList uses "0", "1", ...)."""
+        self._check_new_name("add_module", name, replaceable=self._modules)
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}.add_module({name!r}, ...): expected a "
+                            f"Module or None, got {type(module).__name__}")
+        self._parameters.pop(name, None)
+        self._modules[name] = module
+        object.__setattr__(self, name, module)
+
+    register_module = add_module
+
+    def _check_new_name(self, op, name, replaceable=None):
+        replaceable = self._buffers if replaceable is None else replaceable
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}.{op}: call super().__init__() first")
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(f"{type(self).__name__}.{op}: the name must be a non-empty "
+                             f"string without '.', got {name!r}")
+        if hasattr(self, name) and name not in replaceable and not (
+                op == "register_parameter" and name in self._parameters):
+            raise ValueError(f"{type(self).__name__}.{op}: attribute {name!r} already "
+                             f"exists; pick another name")
 
     def register_forward_hook(self, fn):
         """Call `fn(module, inputs, output)` after every forward; a non-None return value
@@ -87,6 +138,12 @@ class Module:
         elif isinstance(value, Module):
             parameters.pop(name, None)
             modules[name] = value
+        elif name in self._buffers:
+            if value is not None and not isinstance(value, ag.Tensor):
+                raise TypeError(f"{type(self).__name__}: cannot assign a "
+                                f"{type(value).__name__} to buffer {name!r}; assign a Tensor "
+                                f"or None")
+            self._buffers[name] = value
         elif name in parameters:
             if value is not None:
                 raise TypeError(f"{type(self).__name__}: cannot assign a "
@@ -104,6 +161,8 @@ class Module:
     def __delattr__(self, name):
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
+        self._buffers.pop(name, None)
+        self._non_persistent_buffers.discard(name)
         object.__delattr__(self, name)
 
     # ---------------------------------------------------------------- traversal
@@ -116,15 +175,20 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def named_modules(self, prefix=""):
-        """This module and every module under it, each once, with its dotted name."""
-        seen = set()
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """This module and every module under it, depth first as PyTorch lists them, with
+        their dotted names; a module reached twice is listed once unless
+        `remove_duplicate=False`. (`memo`, a set of modules to leave out, is PyTorch's.)"""
+        if isinstance(memo, str):  # named_modules("prefix"), as this method was first called
+            memo, prefix = None, memo
+        seen = {id(module) for module in memo} if memo else set()
         stack = [(prefix, self)]
         while stack:
             name, module = stack.pop()
             if id(module) in seen:
                 continue
-            seen.add(id(module))
+            if remove_duplicate:
+                seen.add(id(module))
             yield name, module
             below = [(f"{name}.{child_name}" if name else child_name, child)
                      for child_name, child in module.named_children()]
@@ -137,7 +201,7 @@ class Module:
     def named_parameters(self, prefix="", recurse=True):
         """(dotted name, Parameter) pairs, each parameter once even where it is shared."""
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for module_name, module in modules:
             for name, param in module._parameters.items():
                 if param is None or id(param) in seen:
@@ -148,6 +212,29 @@ class Module:
     def parameters(self, recurse=True):
         for _, param in self.named_parameters(recurse=recurse):
             yield param
+
+    def named_buffers(self, prefix="", recurse=True):
+        """(dotted name, tensor) for every buffer, persistent or not, each once."""
+        seen = set()
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for module_name, module in modules:
+            for name, buffer in module._buffers.items():
+                if buffer is None or id(buffer) in seen:
+                    continue
+                seen.add(id(buffer))
+                yield (f"{module_name}.{name}" if module_name else name), buffer
+
+    def buffers(self, recurse=True):
+        for _, buffer in self.named_buffers(recurse=recurse):
+            yield buffer
+
+    def apply(self, fn):
+        """Call `fn(module)` on every sub-module, then on this one (PyTorch's order: e.g. to
+        initialise weights by layer type). Returns this module."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
 
     # ---------------------------------------------------------------- modes and gradients
     def train(self, mode=True):
@@ -168,16 +255,20 @@ class Module:
 
     # ---------------------------------------------------------------- state
     def state_dict(self):
-        """{dotted name: tensor} for every parameter, named as PyTorch names them ("0.weight",
-        "0.bias"). The tensors are detached and share the parameters' arrays."""
-        return {name: param.detach() for name, param in self._parameters_by_name().items()}
+        """{dotted name: tensor} for every parameter and persistent buffer, named and ordered
+        as PyTorch does ("0.weight", "0.bias", "bn.running_mean"). The tensors are detached
+        and share the module's arrays."""
+        return {name: value.detach() for name, value in self._state_by_name().items()}
 
-    def _parameters_by_name(self, prefix=""):
-        """Every parameter under its dotted name; a shared parameter under each of its names."""
+    def _state_by_name(self, prefix=""):
+        """Every parameter and persistent buffer under its dotted name (a shared one under
+        each of its names): a module's own parameters, then its buffers, then its children."""
         found = {prefix + name: param for name, param in self._parameters.items()
                  if param is not None}
+        found.update((prefix + name, buffer) for name, buffer in self._buffers.items()
+                     if buffer is not None and name not in self._non_persistent_buffers)
         for name, module in self.named_children():
-            found.update(module._parameters_by_name(f"{prefix}{name}."))
+            found.update(module._state_by_name(f"{prefix}{name}."))
         return found
 
     def load_state_dict(self, state, strict=True):
@@ -185,7 +276,7 @@ class Module:
         parameter's backend and dtype). Every missing, unexpected and mis-shaped key is
         reported in one ValueError; with `strict=False` only mis-shaped keys are errors, and
         the returned (missing_keys, unexpected_keys) says what was skipped."""
-        own = self._parameters_by_name()
+        own = self._state_by_name()
         for key, value in state.items():
             if not isinstance(value, ag.Tensor):
                 raise TypeError(f"load_state_dict into {type(self).__name__}: {key!r} holds a "
@@ -214,9 +305,10 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def to(self, target):
-        """Move every parameter (and its gradient) to a backend, or convert it to a floating
-        dtype, in place: the Parameter objects stay the same, so optimisers built on them
-        still hold them. Returns the module."""
+        """Move every parameter (and its gradient) and buffer to a backend, or convert the
+        floating ones to a floating dtype, in place: the Parameter objects stay the same, so
+        optimisers built on them still hold them. Integer buffers keep their dtype, as in
+        PyTorch. Returns the module."""
         params = list(self.parameters())
         moved = [param.detach().to(target) for param in params]
         if moved and not moved[0].dtype.is_floating:
@@ -226,6 +318,11 @@ class Module:
         for param, values, grad in zip(params, moved, grads):
             rebind(param, values)
             param.grad = grad
+        for buffer in self.buffers():
+            values = buffer.detach().to(target)
+            if values.dtype != buffer.dtype and not buffer.dtype.is_floating:
+                values = values.astype(buffer.dtype)
+            rebind(buffer, values)
         return self
 
     # ---------------------------------------------------------------- printing

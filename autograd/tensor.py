@@ -368,12 +368,12 @@ class Tensor:
 
     def max(self, axis=None, keepdims=False, **torch_names):
         if torch_names:
-            axis, keepdims = torch_axis("max", axis, keepdims, torch_names)
+            return torch_extreme(self, "max", axis, keepdims, torch_names)
         return reduce_max(self, axis, keepdims)
 
     def min(self, axis=None, keepdims=False, **torch_names):
         if torch_names:
-            axis, keepdims = torch_axis("min", axis, keepdims, torch_names)
+            return torch_extreme(self, "min", axis, keepdims, torch_names)
         return reduce_min(self, axis, keepdims)
 
     def var(self, axis=None, ddof=0, keepdims=False, **torch_names):
@@ -586,6 +586,29 @@ def torch_axis(op, axis, keepdims, torch_names, ddof=None, default_axis=None):
     elif "unbiased" in torch_names:
         ddof = 1 if torch_names["unbiased"] else 0
     return axis, keepdims, ddof
+
+
+class ValuesIndices(tuple):
+    """What `max(dim=d)` and `min(dim=d)` return, as in PyTorch: the values and the positions
+    where they are, also as `.values` and `.indices`."""
+
+    def __new__(cls, values, indices):
+        return super().__new__(cls, (values, indices))
+
+    values = property(lambda self: self[0])
+    indices = property(lambda self: self[1])
+
+
+def torch_extreme(tensor, op, axis, keepdims, torch_names):
+    """max/min with PyTorch's names. With `dim=`, PyTorch's result: (values, indices)."""
+    axis, keepdims = torch_axis(op, axis, keepdims, torch_names)
+    reduce = reduce_max if op == "max" else reduce_min
+    values = reduce(tensor, axis, keepdims)
+    if "dim" not in torch_names:
+        return values
+    arg = "argmax" if op == "max" else "argmin"
+    return ValuesIndices(values, torch_arg_reduction(tensor, arg, None, {"dim": axis,
+                                                                        "keepdim": keepdims}))
 
 
 def torch_arg_reduction(tensor, op, axis, torch_names):

@@ -8,6 +8,7 @@ entry-point group. `AUTOGRAD_BACKEND` picks the default when this package is imp
 __distribution__ = "pluggrad"  # what `autograd` and `nn` check: see family.py
 
 from .base import Backend, BackendUnavailable
+from .family import require_pluggrad
 from .registry import (available, current, get, instances, manual_seed, register,
                        set_default, use)
 
@@ -20,6 +21,7 @@ __all__ = [
     "instances",
     "manual_seed",
     "register",
+    "require_pluggrad",
     "set_default",
     "use",
 ]

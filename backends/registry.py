@@ -84,7 +84,7 @@ def get(name):
             return backend
         _load_entry_points()
         if name not in _factories:
-            raise ValueError(f"unknown backend {name!r}; {_describe_all()}")
+            raise ValueError(f"unknown backend {name!r}{_torch_hint(name)}; {_describe_all()}")
         if name in _failures:
             raise BackendUnavailable(f"backend {name!r} cannot be used: {_failures[name]}")
         try:
@@ -156,6 +156,16 @@ def use(name):
         yield _default
     finally:
         _default = previous
+
+
+def _torch_hint(name):
+    """For PyTorch's device names: which backend plays that part here."""
+    kind = str(name).split(":")[0]
+    if kind == "cpu":
+        return ' (PyTorch\'s "cpu" is the "numpy" or "numba" backend here: x.to("numpy"))'
+    if kind == "cuda":
+        return ' (PyTorch\'s "cuda" is the "cupy" backend here: x.to("cupy"))'
+    return ""
 
 
 def _describe_all():

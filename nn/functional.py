@@ -63,12 +63,14 @@ def gelu(x, approximate="none"):
     return x * ((x * (1.0 / math.sqrt(2.0))).erf() + 1.0) * 0.5
 
 
-def softmax(x, axis=-1):
-    return x.softmax(axis)
+def softmax(x, axis=-1, **torch_names):
+    """`torch_names`: PyTorch's `dim=` for axis."""
+    return x.softmax(axis, **torch_names)
 
 
-def log_softmax(x, axis=-1):
-    return x.log_softmax(axis)
+def log_softmax(x, axis=-1, **torch_names):
+    """`torch_names`: PyTorch's `dim=` for axis."""
+    return x.log_softmax(axis, **torch_names)
 
 
 def dropout(x, p=0.5, training=True):

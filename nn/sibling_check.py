@@ -3,6 +3,6 @@
 autograd checks `backends` as it loads. See backends/family.py."""
 
 import autograd  # noqa: F401  (pluggrad's checks `backends`; any other imports as it likes)
-from backends.family import require_pluggrad
+import backends
 
-require_pluggrad("autograd", importer="nn")
+backends.require_pluggrad("autograd", importer="nn")

@@ -6,6 +6,7 @@ backend unusable, and `available()` reports the exception's message as the reaso
 
 import contextlib
 import os
+import sys
 import threading
 from importlib.metadata import entry_points
 
@@ -175,11 +176,35 @@ def _describe_all():
     return "backends: " + "; ".join(parts)
 
 
+class BackendChoiceError(ImportError):
+    """AUTOGRAD_BACKEND names a backend that cannot be used. Uncaught, it prints as one line
+    (see _select_from_environment): it is a setting to fix, not a bug to trace."""
+
+
 def _select_from_environment():
     name = os.environ.get(ENVIRONMENT_VARIABLE, "numpy") or "numpy"
     try:
         set_default(name)
-    except (ValueError, BackendUnavailable) as error:
-        raise ImportError(f"{ENVIRONMENT_VARIABLE}={name!r} cannot be used: {error}. "
-                          f"Set it to one of the available backends ({_describe_all()})."
-                          ) from None
+    except (ValueError, BackendUnavailable):
+        states = available()
+        reason = "no such backend" if name not in states else states[name]
+        usable = [other for other, state in states.items() if state is True]
+        unusable = [f"{other} ({state})" for other, state in states.items() if state is not True]
+        message = (f"{ENVIRONMENT_VARIABLE}={name!r} cannot be used: {reason}{_torch_hint(name)}."
+                   f" Set it to one of: {', '.join(usable)}"
+                   + (f" (not usable here: {'; '.join(unusable)})" if unusable else ""))
+        sys.excepthook = _one_line_for(BackendChoiceError, sys.excepthook)
+        raise BackendChoiceError(" ".join(message.split())) from None
+
+
+def _one_line_for(kind, previous_hook):
+    """An excepthook that prints an uncaught `kind` as "ImportError: message" alone, and
+    hands every other exception to `previous_hook`."""
+
+    def hook(exc_type, value, traceback):
+        if issubclass(exc_type, kind):
+            print(f"ImportError: {value}", file=sys.stderr)
+        else:
+            previous_hook(exc_type, value, traceback)
+
+    return hook

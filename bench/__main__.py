@@ -78,5 +78,13 @@ def main(argv=None):
     return outcome
 
 
-if __name__ == "__main__":
+def command():
+    """`python -m bench`: the results go to stdout and files, the exit status is 0."""
     main()
+    return 0
+
+
+if __name__ == "__main__":
+    from nn.command_line import run
+
+    raise SystemExit(run(command))

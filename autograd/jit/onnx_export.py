@@ -15,8 +15,8 @@ _BINARY = {"Add": "Add", "Sub": "Sub", "Mul": "Mul", "Div": "Div", "Pow": "Pow",
 _COMPARISONS = {"lt": "Less", "le": "LessOrEqual", "gt": "Greater", "ge": "GreaterOrEqual",
                 "eq": "Equal", "ne": "Equal"}
 _REDUCTIONS = {"Max": "ReduceMax", "Min": "ReduceMin", "LogSumExp": "ReduceLogSumExp"}
-_SPECIAL = {"Linear", "Log1p", "Transpose", "Reshape", "BroadcastTo", "Sum", "Softmax", "LogSoftmax",
-            "Where", "where", "Clip", "AsType", "astype", "Concat", "Stack", "argmax",
+_SPECIAL = {"Linear", "Log1p", "Transpose", "Reshape", "BroadcastTo", "Sum", "Softmax",
+            "LogSoftmax", "Where", "where", "Clip", "AsType", "astype", "Concat", "Stack", "argmax",
             "argmin"}
 SUPPORTED = sorted(set(_UNARY) | set(_BINARY) | set(_COMPARISONS) | set(_REDUCTIONS)
                    | _SPECIAL)

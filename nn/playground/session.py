@@ -11,8 +11,16 @@ import autograd as ag
 import backends
 
 from .. import optim
-from ..data import (DataLoader, StandardScaler, TensorDataset, make_circle, make_gauss, make_spiral,
-                    make_xor, train_test_split)
+from ..data import (
+    DataLoader,
+    StandardScaler,
+    TensorDataset,
+    make_circle,
+    make_gauss,
+    make_spiral,
+    make_xor,
+    train_test_split,
+)
 from ..functional import binary_cross_entropy_with_logits
 from ..train import History, binary_accuracy, evaluate, train_epoch
 from .features import FEATURES, feature_matrix

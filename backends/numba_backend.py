@@ -11,7 +11,8 @@ several times slower.
 Each override covers the common layouts: C-contiguous float32/float64 arrays of one shape, an
 array with a Python scalar or a broadcast one, rows with a row vector `(N, M) op (M,)`,
 reductions over leading or trailing axes. Anything else, and any array smaller than the size
-where the parallel path pays for its launch, goes to the NumPy code.
+where the parallel path pays for its launch, goes to the NumPy code; the exceptions are the
+optimiser updates, which run as one serial compiled loop on small parameters (numba_serial).
 
 `NUMBA_NUM_THREADS` (read by Numba at import) sets the number of threads, for the kernels and
 the pool alike.
@@ -28,7 +29,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 import numba  # noqa: E402
 import numpy  # noqa: E402
 
-from . import numba_fusion
+from . import numba_fusion, numba_serial
 from . import numba_kernels as kernels
 from .numpy_backend import NumpyBackend
 from .numpy_ufuncs import FLOAT_CODES, compiled
@@ -63,9 +64,12 @@ SIGMOID_MIN_SIZE = 1 << 14
 SOFTMAX_MIN_SIZE = 1 << 17
 """softmax, log_softmax, logsumexp along rows: kernels around a NumPy exp."""
 SGD_MIN_SIZE = 1 << 17
-"""The SGD update: one pass instead of up to six NumPy calls."""
+"""The SGD update: one parallel pass instead of up to six NumPy calls. Below this size (and
+for the other updates below UPDATE_MIN_SIZE) a serial compiled loop does it (numba_serial):
+on a small parameter NumPy's calls cost far more than the arithmetic."""
 UPDATE_MIN_SIZE = 1 << 16
-"""The Adam, RMSprop and Adagrad updates: one pass instead of a dozen NumPy calls."""
+"""The Adam, RMSprop and Adagrad updates: one parallel pass instead of a dozen NumPy
+calls."""
 POOL_MIN_SIZE = 1 << 21
 """NumPy loops split over the thread pool (exp, log, tanh, ...): waking a thread costs tens
 of microseconds."""
@@ -243,24 +247,25 @@ class NumbaBackend(NumpyBackend):
     def sgd_step_(self, param, grad, buf, lr, momentum, dampening, nesterov, weight_decay,
                   first_step):
         buf = buf if momentum else None
-        if not _same_layout(SGD_MIN_SIZE, param, grad, buf):
+        if not _same_layout(0, param, grad, buf):
             return super().sgd_step_(param, grad, buf, lr, momentum, dampening, nesterov,
                                      weight_decay, first_step)
         t = param.dtype.type
-        kernels.sgd_step(param.reshape(-1), grad.reshape(-1), _flat(buf), t(-lr), t(momentum),
-                         t(1 - dampening), bool(nesterov), t(weight_decay), bool(first_step))
+        loop = kernels.sgd_step if param.size >= SGD_MIN_SIZE else numba_serial.sgd_step
+        loop(param.reshape(-1), grad.reshape(-1), _flat(buf), t(-lr), t(momentum),
+             t(1 - dampening), bool(nesterov), t(weight_decay), bool(first_step))
 
     def adam_step_(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
                    beta2, eps, weight_decay, amsgrad, decoupled_weight_decay):
         max_exp_avg_sq = max_exp_avg_sq if amsgrad else None
-        if not _same_layout(UPDATE_MIN_SIZE, param, grad, exp_avg, exp_avg_sq,
-                            max_exp_avg_sq):
+        if not _same_layout(0, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq):
             return super().adam_step_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step,
                                       lr, beta1, beta2, eps, weight_decay, amsgrad,
                                       decoupled_weight_decay)
         t = param.dtype.type
         decoupled = bool(weight_decay) and decoupled_weight_decay
-        kernels.adam_step(
+        loop = kernels.adam_step if param.size >= UPDATE_MIN_SIZE else numba_serial.adam_step
+        loop(
             param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
             _flat(max_exp_avg_sq), t(beta1), t(1 - beta1), t(beta2), t(1 - beta2), t(eps),
             t(0 if decoupled else weight_decay), t(1 - lr * weight_decay if decoupled else 1),
@@ -270,22 +275,25 @@ class NumbaBackend(NumpyBackend):
                       weight_decay, momentum, centered):
         grad_avg = grad_avg if centered else None
         buf = buf if momentum else None
-        if not _same_layout(UPDATE_MIN_SIZE, param, grad, square_avg, grad_avg, buf):
+        if not _same_layout(0, param, grad, square_avg, grad_avg, buf):
             return super().rmsprop_step_(param, grad, square_avg, grad_avg, buf, lr, alpha,
                                          eps, weight_decay, momentum, centered)
         t = param.dtype.type
-        kernels.rmsprop_step(param.reshape(-1), grad.reshape(-1), square_avg.reshape(-1),
-                             _flat(grad_avg), _flat(buf), t(-lr), t(alpha), t(1 - alpha),
-                             t(eps), t(weight_decay), t(momentum))
+        loop = (kernels.rmsprop_step if param.size >= UPDATE_MIN_SIZE
+                else numba_serial.rmsprop_step)
+        loop(param.reshape(-1), grad.reshape(-1), square_avg.reshape(-1), _flat(grad_avg),
+             _flat(buf), t(-lr), t(alpha), t(1 - alpha), t(eps), t(weight_decay), t(momentum))
 
     def adagrad_step_(self, param, grad, state_sum, step, lr, lr_decay, weight_decay, eps):
-        if not _same_layout(UPDATE_MIN_SIZE, param, grad, state_sum):
+        if not _same_layout(0, param, grad, state_sum):
             return super().adagrad_step_(param, grad, state_sum, step, lr, lr_decay,
                                          weight_decay, eps)
         t = param.dtype.type
         clr = lr / (1 + (step - 1) * lr_decay)
-        kernels.adagrad_step(param.reshape(-1), grad.reshape(-1), state_sum.reshape(-1),
-                             t(-clr), t(weight_decay), t(eps))
+        loop = (kernels.adagrad_step if param.size >= UPDATE_MIN_SIZE
+                else numba_serial.adagrad_step)
+        loop(param.reshape(-1), grad.reshape(-1), state_sum.reshape(-1), t(-clr),
+             t(weight_decay), t(eps))
 
     def fuse_elementwise(self, program):
         """One parallel kernel for a run of elementwise steps of a traced program."""

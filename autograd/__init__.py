@@ -44,4 +44,4 @@ from .version import __version__  # noqa: E402
 __distribution__ = "pluggrad"  # what `nn` checks: backends/family.py
 cat = concat  # PyTorch's name; takes dim= too
 
-__all__ += ["__version__", "cat", "inference_mode"]
+__all__ += ["cat", "inference_mode"]

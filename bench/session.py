@@ -85,9 +85,10 @@ class Session:
         return record
 
     def below_floor(self, record, floor, what):
-        """Mark `record` noisy when it is faster than `floor`, a record of work it must do
-        at least (`what` names it): a figure under its floor was measured wrongly."""
-        if record["seconds"]["median"] < floor["seconds"]["median"]:
+        """Mark `record` noisy when it is faster than `floor`, a steady record of work it
+        must do at least (`what` names it): a figure under its floor was measured wrongly.
+        (A noisy floor proves nothing; it carries its own reasons.)"""
+        if not floor["noisy"] and record["seconds"]["median"] < floor["seconds"]["median"]:
             record["noisy"].append(f"faster than its floor, {what} "
                                    f"({floor['seconds']['median'] * 1e3:.3g} ms)")
 

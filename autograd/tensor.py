@@ -50,10 +50,8 @@ class Tensor:
 
     @property
     def size(self):
-        n = 1
-        for d in self.data.shape:
-            n *= d
-        return ElementCount(n, self.data.shape)
+        count = _ELEMENT_COUNTS.get(self.data.shape)
+        return count if count is not None else element_count(self.data.shape)
 
     @property
     def dtype(self):
@@ -538,6 +536,23 @@ class ElementCount(int):
 
     def __reduce__(self):
         return int, (int(self),)
+
+
+# One ElementCount per shape, made once: `size` is read on hot paths (item, bool, the
+# reductions' empty check), where building an int subclass each time cost more than the rest.
+_ELEMENT_COUNTS = {}
+_MAX_SHAPES_KEPT = 4096
+
+
+def element_count(shape):
+    """The ElementCount of `shape`, kept for the next tensor of that shape."""
+    count = 1
+    for n in shape:
+        count *= n
+    if len(_ELEMENT_COUNTS) >= _MAX_SHAPES_KEPT:
+        _ELEMENT_COUNTS.clear()
+    number = _ELEMENT_COUNTS[shape] = ElementCount(count, shape)
+    return number
 
 
 class Device(str):

@@ -186,13 +186,9 @@ def _select_from_environment():
     try:
         set_default(name)
     except (ValueError, BackendUnavailable):
-        states = available()
-        reason = "no such backend" if name not in states else states[name]
-        usable = [other for other, state in states.items() if state is True]
-        unusable = [f"{other} ({state})" for other, state in states.items() if state is not True]
+        reason = available().get(name, "no such backend")
         message = (f"{ENVIRONMENT_VARIABLE}={name!r} cannot be used: {reason}{_torch_hint(name)}."
-                   f" Set it to one of: {', '.join(usable)}"
-                   + (f" (not usable here: {'; '.join(unusable)})" if unusable else ""))
+                   f" Set it to an available one ({_describe_all()}).")
         sys.excepthook = _one_line_for(BackendChoiceError, sys.excepthook)
         raise BackendChoiceError(" ".join(message.split())) from None
 

@@ -186,7 +186,7 @@ def _select_from_environment():
     try:
         set_default(name)
     except (ValueError, BackendUnavailable):
-        reason = available().get(name, "no such backend")
+        reason = available().get(name, f"unknown backend {name!r}")
         message = (f"{ENVIRONMENT_VARIABLE}={name!r} cannot be used: {reason}{_torch_hint(name)}."
                    f" Set it to an available one ({_describe_all()}).")
         sys.excepthook = _one_line_for(BackendChoiceError, sys.excepthook)

@@ -10,7 +10,8 @@ The math, reduction and shape functions (`ag.exp`, `ag.sum`, `ag.concat`, ...) a
 table's (`autograd.op.OPS`, declared in `autograd/ops/`), one per op or composed method.
 """
 
-from .tensor import Tensor  # first: the op modules import it  # noqa: I001
+from . import sibling_check  # noqa: F401, I001  (first: a foreign `backends` fails by name)
+from .tensor import Tensor  # first: the op modules import it
 from . import ops
 from . import updates
 from .creation import (arange, eye, from_numpy, full, manual_seed, ones, ones_like, rand,
@@ -41,3 +42,12 @@ __all__ = sorted([
     "embedding", "fold", "gelu", "layer_norm", "max_pool2d", "pad", "silu", "softplus",
     "unfold",
 ], key=str.lower)
+
+# ---------------------------------------------------------------- PyTorch spellings
+from .grad_mode import inference_mode  # noqa: E402
+from .version import __version__  # noqa: E402
+
+__distribution__ = "pluggrad"  # what `nn` checks: backends/family.py
+cat = concat  # noqa: F821  (PyTorch's name, from the op table; takes dim= too)
+
+__all__ += ["cat", "inference_mode"]

@@ -37,6 +37,17 @@ class set_grad_enabled:
 class _GradModeSwitch:
     mode = True
 
+    def __new__(cls, fn=None):
+        """`@no_grad` without parentheses decorates `fn` directly, as in PyTorch."""
+        switch = super().__new__(cls)
+        if fn is None:
+            return switch
+        if not callable(fn):
+            raise TypeError(f"{cls.__name__}: takes no argument as a context manager "
+                            f"(`with {cls.__name__}():`), or the function it decorates; got "
+                            f"{type(fn).__name__}")
+        return switch(fn)
+
     def __enter__(self):
         self.previous = _state.enabled
         _state.enabled = self.mode
@@ -71,3 +82,15 @@ class enable_grad(_GradModeSwitch):
     """Operations inside record the graph, even within `no_grad`."""
 
     mode = True
+
+
+class inference_mode(no_grad):
+    """PyTorch's `inference_mode`: the same as `no_grad` here (pluggrad has no separate
+    inference tensors). `inference_mode(False)` leaves recording as it is."""
+
+    def __new__(cls, mode=True):
+        if callable(mode):
+            return super().__new__(cls, mode)
+        if not mode:
+            return enable_grad() if _state.enabled else no_grad()
+        return super().__new__(cls)

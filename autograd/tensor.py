@@ -8,6 +8,7 @@ import weakref
 
 from . import grad_mode
 from .dtypes import DType, as_dtype
+from .torch_names import _ELEMENT_COUNTS, Device, element_count
 
 _SCALARS = (int, float, bool)
 _DTYPE_BY_NATIVE = {}
@@ -74,10 +75,8 @@ class Tensor:
 
     @property
     def size(self):
-        n = 1
-        for d in self.data.shape:
-            n *= d
-        return n
+        count = _ELEMENT_COUNTS.get(self.data.shape)
+        return count if count is not None else element_count(self.data.shape)
 
     @property
     def dtype(self):
@@ -326,6 +325,58 @@ class Tensor:
         elif self.requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + ", ".join([body] + extras) + ")"
+
+    # ---------------------------------------------------------------- PyTorch spellings
+    # What a PyTorch user types first, mapped onto the NumPy-style API above (the README's
+    # table "Coming from PyTorch" lists them). `size` stays the element count (see
+    # ElementCount), and the reductions take `dim=`/`keepdim=` (see torch_axis).
+    def numel(self):
+        """The number of elements, as `torch.Tensor.numel()`; the same as `size`."""
+        return int(self.size)
+
+    def dim(self):
+        """The number of axes, as `torch.Tensor.dim()`; the same as `ndim`."""
+        return self.ndim
+
+    def view(self, *shape):
+        """`reshape` under PyTorch's name (pluggrad does not track contiguity: no copy is
+        made where the backend's reshape makes none)."""
+        return self.reshape(*shape)
+
+    def float(self):
+        return self.astype("float32")
+
+    def double(self):
+        return self.astype("float64")
+
+    def half(self):
+        return self.astype("float16")
+
+    def long(self):
+        return self.astype("int64")
+
+    def int(self):
+        return self.astype("int32")
+
+    def bool(self):
+        return self.astype("bool")
+
+    @property
+    def device(self):
+        """The backend's name, which `.to(...)` and the creation functions' `backend=` take
+        (`x.to(y.device)`); `.device.type` is "cpu" or "cuda" as in PyTorch."""
+        return Device(self.backend)
+
+    def cpu(self):
+        """The tensor with its data in host memory: itself on a CPU backend, else moved to
+        the NumPy backend (differentiable, like `.to("numpy")`)."""
+        if Device(self.backend).type == "cpu":
+            return self
+        return self.to("numpy")
+
+    def cuda(self):
+        """The tensor on the CuPy backend, like `.to("cupy")`."""
+        return self.to("cupy")
 
 
 def _rebuild(cls, backend_name, array, requires_grad):

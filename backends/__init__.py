@@ -5,8 +5,11 @@ A backend is chosen by name: `numpy` (CPU), `numba` (every CPU core, compiled ke
 entry-point group. `AUTOGRAD_BACKEND` picks the default when this package is imported.
 """
 
+__distribution__ = "pluggrad"  # what `autograd` and `nn` check: see family.py
+
 from .base import Backend, BackendUnavailable
 from .collectives import place_process, transport_for
+from .family import require_pluggrad
 from .registry import (available, current, get, instances, manual_seed, register,
                        set_default, use)
 
@@ -20,6 +23,7 @@ __all__ = [
     "manual_seed",
     "place_process",
     "register",
+    "require_pluggrad",
     "set_default",
     "transport_for",
     "use",

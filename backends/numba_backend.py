@@ -11,7 +11,8 @@ several times slower.
 Each override covers the common layouts: C-contiguous float32/float64 arrays of one shape, an
 array with a Python scalar or a broadcast one, rows with a row vector `(N, M) op (M,)`,
 reductions over leading or trailing axes. Anything else, and any array smaller than the size
-where the parallel path pays for its launch, goes to the NumPy code.
+where the parallel path pays for its launch, goes to the NumPy code; the exceptions are the
+optimiser updates, which run as one serial compiled loop on small parameters (numba_serial).
 
 `NUMBA_NUM_THREADS` (read by Numba at import) sets the number of threads, for the kernels and
 the pool alike.
@@ -28,7 +29,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "passive")
 import numba  # noqa: E402
 import numpy  # noqa: E402
 
-from . import formulas, numba_fusion, numba_kernels, numba_threads, numba_windows
+from . import formulas, numba_fusion, numba_kernels, numba_serial, numba_threads, numba_windows
 from .base import window_count
 from .formulas import FLOAT_CODES
 from .formulas import ufuncs as compiled
@@ -68,9 +69,12 @@ SIGMOID_MIN_SIZE = 1 << 14
 SOFTMAX_MIN_SIZE = 1 << 17
 """softmax, log_softmax, logsumexp along rows: kernels around a NumPy exp."""
 SGD_MIN_SIZE = 1 << 17
-"""The SGD update: one pass instead of up to six NumPy calls."""
+"""The SGD update: one parallel pass instead of up to six NumPy calls. Below this size (and
+for the other updates below UPDATE_MIN_SIZE) a serial compiled loop does it (numba_serial):
+on a small parameter NumPy's calls cost far more than the arithmetic."""
 UPDATE_MIN_SIZE = 1 << 16
-"""The Adam, RMSprop and Adagrad updates: one pass instead of a dozen NumPy calls."""
+"""The Adam, RMSprop and Adagrad updates: one parallel pass instead of a dozen NumPy
+calls."""
 WINDOWS_MIN_SIZE = 1 << 11
 """im2col (the image's size) and col2im (the columns'): one kernel pass instead of a padded
 copy and one strided NumPy copy per kernel position, a Python loop as long as the kernel.
@@ -276,25 +280,25 @@ class NumbaBackend(NumpyBackend):
     def sgd_step_(self, param, grad, buf, lr, momentum, dampening, nesterov, weight_decay,
                   first_step):
         buf = buf if momentum else None
-        if not _same_layout(SGD_MIN_SIZE, param, grad, buf):
+        if not _same_layout(0, param, grad, buf):
             return super().sgd_step_(param, grad, buf, lr, momentum, dampening, nesterov,
                                      weight_decay, first_step)
         c = _typed(param, formulas.sgd_constants(lr, weight_decay, momentum, dampening))
-        kernels.sgd_step(param.reshape(-1), grad.reshape(-1), _flat(buf), c["neg_lr"],
-                         c["weight_decay"], c["momentum"], c["keep"], bool(nesterov),
-                         bool(first_step))
+        loop = kernels.sgd_step if param.size >= SGD_MIN_SIZE else numba_serial.sgd_step
+        loop(param.reshape(-1), grad.reshape(-1), _flat(buf), c["neg_lr"], c["weight_decay"],
+             c["momentum"], c["keep"], bool(nesterov), bool(first_step))
 
     def adam_step_(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
                    beta2, eps, weight_decay, amsgrad, decoupled_weight_decay):
         max_exp_avg_sq = max_exp_avg_sq if amsgrad else None
-        if not _same_layout(UPDATE_MIN_SIZE, param, grad, exp_avg, exp_avg_sq,
-                            max_exp_avg_sq):
+        if not _same_layout(0, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq):
             return super().adam_step_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step,
                                       lr, beta1, beta2, eps, weight_decay, amsgrad,
                                       decoupled_weight_decay)
         c = _typed(param, formulas.adam_constants(step, lr, beta1, beta2, eps, weight_decay,
                                                   decoupled_weight_decay))
-        kernels.adam_step(
+        loop = kernels.adam_step if param.size >= UPDATE_MIN_SIZE else numba_serial.adam_step
+        loop(
             param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
             _flat(max_exp_avg_sq), *formulas.constants_in_order(formulas.adam, c))
 
@@ -302,21 +306,25 @@ class NumbaBackend(NumpyBackend):
                       weight_decay, momentum, centered):
         grad_avg = grad_avg if centered else None
         buf = buf if momentum else None
-        if not _same_layout(UPDATE_MIN_SIZE, param, grad, square_avg, grad_avg, buf):
+        if not _same_layout(0, param, grad, square_avg, grad_avg, buf):
             return super().rmsprop_step_(param, grad, square_avg, grad_avg, buf, lr, alpha,
                                          eps, weight_decay, momentum, centered)
         c = _typed(param, formulas.rmsprop_constants(lr, alpha, eps, weight_decay, momentum))
-        kernels.rmsprop_step(param.reshape(-1), grad.reshape(-1), square_avg.reshape(-1),
-                             _flat(grad_avg), _flat(buf), c["neg_lr"], c["alpha"], c["keep"],
-                             c["eps"], c["weight_decay"], c["momentum"])
+        loop = (kernels.rmsprop_step if param.size >= UPDATE_MIN_SIZE
+                else numba_serial.rmsprop_step)
+        loop(param.reshape(-1), grad.reshape(-1), square_avg.reshape(-1), _flat(grad_avg),
+             _flat(buf), c["neg_lr"], c["alpha"], c["keep"], c["eps"], c["weight_decay"],
+             c["momentum"])
 
     def adagrad_step_(self, param, grad, state_sum, step, lr, lr_decay, weight_decay, eps):
-        if not _same_layout(UPDATE_MIN_SIZE, param, grad, state_sum):
+        if not _same_layout(0, param, grad, state_sum):
             return super().adagrad_step_(param, grad, state_sum, step, lr, lr_decay,
                                          weight_decay, eps)
         c = _typed(param, formulas.adagrad_constants(step, lr, lr_decay, weight_decay, eps))
-        kernels.adagrad_step(param.reshape(-1), grad.reshape(-1), state_sum.reshape(-1),
-                             c["neg_clr"], c["weight_decay"], c["eps"])
+        loop = (kernels.adagrad_step if param.size >= UPDATE_MIN_SIZE
+                else numba_serial.adagrad_step)
+        loop(param.reshape(-1), grad.reshape(-1), state_sum.reshape(-1), c["neg_clr"],
+             c["weight_decay"], c["eps"])
 
     def fuse_elementwise(self, program):
         """One parallel kernel for a run of elementwise steps of a traced program."""

@@ -9,8 +9,6 @@ folder if even that is not writable. `NUMBA_CACHE_DIR`, when set, always wins.
 import os
 import tempfile
 
-import numba
-
 
 def cache_folder(source_folder, environ=os.environ):
     """The folder to give Numba as its cache for kernels defined in `source_folder`, or None
@@ -33,6 +31,8 @@ def configure(source_folder):
     folder when a cached function is defined, so this runs before the kernels are."""
     folder = cache_folder(source_folder)
     if folder is not None:
+        import numba  # here, not at the top: the NumPy backend imports this module too
+
         numba.config.CACHE_DIR = folder
 
 

@@ -6,6 +6,7 @@ backend unusable, and `available()` reports the exception's message as the reaso
 
 import contextlib
 import os
+import sys
 import threading
 from importlib.metadata import entry_points
 
@@ -84,7 +85,7 @@ def get(name):
             return backend
         _load_entry_points()
         if name not in _factories:
-            raise ValueError(f"unknown backend {name!r}; {_describe_all()}")
+            raise ValueError(f"unknown backend {name!r}{_torch_hint(name)}; {_describe_all()}")
         if name in _failures:
             raise BackendUnavailable(f"backend {name!r} cannot be used: {_failures[name]}")
         try:
@@ -174,6 +175,16 @@ def use(name):
         _override.blocks.remove(block)
 
 
+def _torch_hint(name):
+    """For PyTorch's device names: which backend plays that part here."""
+    kind = str(name).split(":")[0]
+    if kind == "cpu":
+        return ' (PyTorch\'s "cpu" is the "numpy" or "numba" backend here: x.to("numpy"))'
+    if kind == "cuda":
+        return ' (PyTorch\'s "cuda" is the "cupy" backend here: x.to("cupy"))'
+    return ""
+
+
 def _describe_all():
     parts = []
     for name, state in available().items():
@@ -181,11 +192,31 @@ def _describe_all():
     return "backends: " + "; ".join(parts)
 
 
+class BackendChoiceError(ImportError):
+    """AUTOGRAD_BACKEND names a backend that cannot be used. Uncaught, it prints as one line
+    (see _select_from_environment): it is a setting to fix, not a bug to trace."""
+
+
 def _select_from_environment():
     name = os.environ.get(ENVIRONMENT_VARIABLE, "numpy") or "numpy"
     try:
         set_default(name)
-    except (ValueError, BackendUnavailable) as error:
-        raise ImportError(f"{ENVIRONMENT_VARIABLE}={name!r} cannot be used: {error}. "
-                          f"Set it to one of the available backends ({_describe_all()})."
-                          ) from None
+    except (ValueError, BackendUnavailable):
+        reason = available().get(name, f"unknown backend {name!r}")
+        message = (f"{ENVIRONMENT_VARIABLE}={name!r} cannot be used: {reason}{_torch_hint(name)}."
+                   f" Set it to an available one ({_describe_all()}).")
+        sys.excepthook = _one_line_for(BackendChoiceError, sys.excepthook)
+        raise BackendChoiceError(" ".join(message.split())) from None
+
+
+def _one_line_for(kind, previous_hook):
+    """An excepthook that prints an uncaught `kind` as "ImportError: message" alone, and
+    hands every other exception to `previous_hook`."""
+
+    def hook(exc_type, value, traceback):
+        if issubclass(exc_type, kind):
+            print(f"ImportError: {value}", file=sys.stderr)
+        else:
+            previous_hook(exc_type, value, traceback)
+
+    return hook

@@ -12,7 +12,7 @@ import os
 import sys
 import time
 
-from . import machine, plots, report, results
+from . import interference, plots, report, results
 from .comparators import discover
 from .session import Session
 from .suites import SUITES
@@ -54,7 +54,7 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     args = parse_arguments(argv)
     started = datetime.datetime.now(datetime.timezone.utc)
-    other_work = machine.OtherWork()
+    other_work = interference.OtherWork()
     comparators, skipped = discover(args.backends)
     session = Session(args.quick, comparators, skipped)
     wall = {}
@@ -78,5 +78,13 @@ def main(argv=None):
     return outcome
 
 
-if __name__ == "__main__":
+def command():
+    """`python -m bench`: the results go to stdout and files, the exit status is 0."""
     main()
+    return 0
+
+
+if __name__ == "__main__":
+    from nn.command_line import run
+
+    raise SystemExit(run(command))

@@ -7,11 +7,9 @@ Figures from different machines are not comparable, so every results file carrie
 import importlib.metadata
 import os
 import platform
-import resource
 import shutil
 import subprocess
 import sys
-import time
 
 import numpy
 
@@ -75,44 +73,6 @@ def memory_bandwidth(budget):
                                                          budget).median
     figures["best"] = max(v for v in figures.values() if isinstance(v, float))
     return figures
-
-
-class OtherWork:
-    """How much CPU other processes took while the benchmark ran: the machine's busy CPU time
-    (/proc/stat, steal time included) minus this process's and its children's. Timings made
-    while other work ran are noisy, multi-threaded ones most of all."""
-
-    def __init__(self):
-        self._start = (time.perf_counter(), _machine_busy_seconds(), _own_cpu_seconds())
-
-    def summary(self):
-        """{"cpus_busy": the average number of CPUs kept busy by other processes (None where
-        /proc/stat is missing), "load_average": the 1-minute load average now}."""
-        wall, machine_busy, own = self._start
-        now = _machine_busy_seconds()
-        cpus_busy = None
-        if now is not None and machine_busy is not None:
-            others = (now - machine_busy) - (_own_cpu_seconds() - own)
-            cpus_busy = max(0.0, others / (time.perf_counter() - wall))
-        return {"cpus_busy": cpus_busy, "load_average": os.getloadavg()[0]}
-
-
-def _machine_busy_seconds():
-    try:
-        with open("/proc/stat", encoding="ascii") as stat:
-            fields = stat.readline().split()
-    except OSError:
-        return None
-    user, nice, system, _, _, irq, softirq, steal = (int(v) for v in fields[1:9])
-    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def _own_cpu_seconds():
-    total = 0.0
-    for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN):
-        usage = resource.getrusage(who)
-        total += usage.ru_utime + usage.ru_stime
-    return total
 
 
 def _cpu_model():

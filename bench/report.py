@@ -4,10 +4,8 @@ with `--results-md`. Everything in it comes from the results dict that results.j
 import inspect
 import os
 
+from .interference import BUSY_CPUS
 from .suites import SUITES
-
-# Other processes keeping more CPUs than this busy on average make the figures unreliable.
-BUSY_CPUS = 0.2
 
 
 def render(results):
@@ -91,17 +89,25 @@ def _targets(results):
         return ""
     rows = []
     for target in results["targets"]:
+        detail = target["detail"]
         if target["status"] == "not measured":
             verdict = "not measured"
+        elif target["status"] == "noisy":
+            verdict = "**noisy, rerun**"
+            detail += "; noisy: " + "; ".join(target.get("noise", []))
         elif target["status"] == "met":
             verdict = "met"
         else:
             verdict = f"**missed by {target['missed_by']:.0%}**"
         ratio = "-" if target["ratio"] is None else f"{target['ratio']:.2f}x"
-        rows.append([target["description"], ratio, f"{target['limit']}x", verdict,
-                     target["detail"]])
-    return "## Targets\n\nTime ratios measured in this run (lower is better).\n\n" + _table(
-        ["target", "measured", "limit", "status", "detail"], rows)
+        if target.get("spread"):
+            ratio += f" ±{target['spread']:.0%}"
+        rows.append([target["description"], ratio, f"{target['limit']}x", verdict, detail])
+    return ("## Targets\n\nTime ratios measured in this run (lower is better), with their "
+            "spread (the figures' spreads combined). A target is judged only when its figures "
+            "are steady and the ratio is clear of the limit by more than its spread; "
+            "otherwise it says **noisy, rerun**.\n\n"
+            + _table(["target", "measured", "limit", "status", "detail"], rows))
 
 
 # ---------------------------------------------------------------------------- suites
@@ -124,7 +130,8 @@ def _case(results, records):
     comparators = list(dict.fromkeys(r["comparator"] for r in records))
     sizes = sorted(set(r["size"] for r in records))
     cell = {(r["size"], r["comparator"]): r for r in records}
-    title = f"### {records[0]['case']} ({unit}, median (min-max) of the repeats)"
+    title = (f"### {records[0]['case']} ({unit}, median ±spread of the repeats; *noisy* "
+             f"marks a figure not to trust)")
     crossing = next((c["gpu_faster_from"] for c in results["crossovers"]
                      if (c["suite"], c["case"]) == (records[0]["suite"], records[0]["case"])),
                     None)
@@ -137,7 +144,7 @@ def _case(results, records):
         row = [f"{n:,}"]
         for name in comparators:
             record = cell.get((n, name))
-            row.append("-" if record is None else _figure(record["metric"]))
+            row.append("-" if record is None else _figure(record))
         if ratio:
             numba, numpy = cell.get((n, "numba")), cell.get((n, "numpy"))
             row.append("-" if numba is None or numpy is None else
@@ -146,8 +153,10 @@ def _case(results, records):
     return title + "\n\n" + _table(header, rows)
 
 
-def _figure(metric):
-    return f"{number(metric['median'])} ({number(metric['min'])}-{number(metric['max'])})"
+def _figure(record):
+    metric = record["metric"]
+    text = f"{number(metric['median'])} ±{metric.get('spread', 0):.0%}"
+    return text + (" *noisy*" if record.get("noisy") else "")
 
 
 def _compile_section(section):

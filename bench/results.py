@@ -5,12 +5,12 @@ import json
 
 from . import machine
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def assemble(session, command, suites, started, finished, other_work):
     """The results of a finished run. `suites` maps each suite run to its wall seconds;
-    `other_work` is the machine.OtherWork started with the run."""
+    `other_work` is the interference.OtherWork started with the run."""
     return {
         "schema_version": SCHEMA_VERSION,
         "command": command,

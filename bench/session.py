@@ -2,8 +2,14 @@
 
 Suites call `measure` for each figure and `check_target` for each target they report
 against; the session keeps the records in the shape results.json documents.
+
+A target is judged only on figures that can be trusted: when one of the figures behind it is
+noisy (see timing.py), or the ratio lies within its own spread of the limit, so that a rerun
+could land on the other side, its status is "noisy" (reported as "noisy, rerun") instead of
+"met" or "missed".
 """
 
+import math
 import sys
 from dataclasses import dataclass
 
@@ -70,25 +76,55 @@ class Session:
         record = {"suite": suite, "case": case, "comparator": comparator.name, "size": size,
                   "seconds": timing.as_dict(),
                   "metric": {"unit": metric.unit, "median": metric.of(timing.median),
-                             "min": low, "max": high}}
-        print(f"  {record['metric']['median']:12.4g} {metric.unit}", file=sys.stderr)
+                             "min": low, "max": high, "spread": timing.spread},
+                  "noisy": list(timing.noisy)}
+        print(f"  {record['metric']['median']:12.4g} {metric.unit} ±{timing.spread:.0%}"
+              + (f"  noisy: {'; '.join(timing.noisy)}" if timing.noisy else ""),
+              file=sys.stderr)
         self.measurements.append(record)
         return record
 
-    def check_target(self, name, description, ratio, limit, detail, make_step=None):
-        """Compare a measured time ratio with its target (at most `limit`). When it is missed
-        and `make_step` is given, keep cProfile's top entries for the step it builds."""
+    def below_floor(self, record, floor, what):
+        """Mark `record` noisy when it is faster than `floor`, a steady record of work it
+        must do at least (`what` names it): a figure under its floor was measured wrongly.
+        (A noisy floor proves nothing; it carries its own reasons.)"""
+        if not floor["noisy"] and record["seconds"]["median"] < floor["seconds"]["median"]:
+            record["noisy"].append(f"faster than its floor, {what} "
+                                   f"({floor['seconds']['median'] * 1e3:.3g} ms)")
+
+    def check_target(self, name, description, ratio, limit, detail, make_step=None,
+                     records=None):
+        """Compare a measured time ratio with its target (at most `limit`). `records` are the
+        measurements the ratio comes from (by default every one of this target's suite so
+        far): if one is noisy, or the ratio is within their combined spread of the limit,
+        the status is "noisy" and no verdict is given. When the target is missed and
+        `make_step` is given, keep cProfile's top entries for the step it builds."""
+        records = self._last_suite_records() if records is None else records
+        noise = [f"{r['comparator']} {r['case']}: {reason}" for r in records
+                 for reason in r["noisy"]]
+        spread = math.sqrt(sum(r["metric"]["spread"] ** 2 for r in records))
+        if not noise and abs(ratio / limit - 1) <= spread:
+            noise.append(f"the ratio is within its spread ({spread:.0%}) of the limit")
         met = ratio <= limit
-        target = {"name": name, "description": description, "status": "met" if met else
-                  "missed", "ratio": ratio, "limit": limit,
+        status = "noisy" if noise else "met" if met else "missed"
+        target = {"name": name, "description": description, "status": status,
+                  "ratio": ratio, "spread": spread, "limit": limit,
                   "missed_by": None if met else ratio / limit - 1, "detail": detail,
-                  "profile": None}
-        if not met and make_step is not None:
+                  "noise": noise, "profile": None}
+        if status == "missed" and make_step is not None:
             target["profile"] = profiling.top_entries(make_step(), self.budget.profile_seconds)
         self.targets.append(target)
         return target
 
     def target_not_measured(self, name, description, limit, reason):
         self.targets.append({"name": name, "description": description,
-                             "status": "not measured", "ratio": None, "limit": limit,
-                             "missed_by": None, "detail": reason, "profile": None})
+                             "status": "not measured", "ratio": None, "spread": None,
+                             "limit": limit, "missed_by": None, "detail": reason, "noise": [],
+                             "profile": None})
+
+    def _last_suite_records(self):
+        """The measurements of the suite measured last: what a target defaults to."""
+        if not self.measurements:
+            return []
+        suite = self.measurements[-1]["suite"]
+        return [r for r in self.measurements if r["suite"] == suite]

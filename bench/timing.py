@@ -1,28 +1,56 @@
-"""How every figure is timed: warm-up first, then the median of repeats.
+"""How every figure is timed, the way pyperf times a benchmark, in this process.
 
-The first calls are warm-up and are not timed, so Numba compilation, CuPy kernel loading and
-allocator growth never count. Each repeat runs the step enough times to last a measurable
-while, and `synchronize` is called before the clock starts and before it stops, so queued
-GPU work is inside the timed region. The garbage collector is off while timing, as `timeit`
-does it.
+- Warm-up first: the first calls are not timed, so Numba compilation, CuPy kernel loading and
+  allocator growth never count.
+- Calibrated loops: the number of calls per repeat doubles until one repeat lasts at least
+  `repeat_seconds`, so the clock's resolution and the loop's own cost vanish (pyperf's
+  calibration; a single first call is a poor guide when it was slowed down).
+- Repeats, then robust statistics: the median of the repeats, their spread as the median
+  absolute deviation (scaled to a standard deviation) over the median, and repeats further
+  than OUTLIER_MADS deviations from the median left out as outliers (a repeat that another
+  process interrupted).
+- Interference: how many CPUs other processes kept busy during the measurement (from
+  /proc/stat). A figure is *noisy* when that is over BUSY_CPUS, when its spread is over
+  SPREAD_LIMIT (pyperf warns from 10%), or when too few repeats are left: such a figure is
+  reported with "noisy, rerun", and no target is judged on it.
+
+`synchronize` is called before the clock starts and before it stops, so queued GPU work is
+inside the timed region. The garbage collector is off while timing, as `timeit` does it.
 """
 
 import gc
 import math
 import statistics
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+
+from .interference import BUSY_CPUS, OtherWork
+
+SPREAD_LIMIT = 0.10
+"""A figure whose repeats spread more than this (relative robust deviation) is noisy."""
+OUTLIER_MADS = 4.0
+"""Repeats further than this many scaled median absolute deviations from the median are
+outliers."""
+MIN_KEPT = 3
+"""Fewer repeats than this left after dropping outliers make a figure noisy."""
+_MAD_TO_SIGMA = 1.4826  # a normal distribution's standard deviation per MAD
 
 
 @dataclass(frozen=True)
 class Timing:
-    """Seconds per call of one step: the median of the repeats, and the fastest and slowest."""
+    """Seconds per call of one step: the median of the kept repeats, the fastest and slowest
+    of them, their relative spread, what was dropped, and why the figure is noisy (empty
+    when it is not)."""
 
     median: float
     min: float
     max: float
     repeats: int
     calls_per_repeat: int
+    spread: float = 0.0
+    outliers: int = 0
+    others_busy_cpus: float | None = None
+    noisy: list = field(default_factory=list)
 
     def as_dict(self):
         return asdict(self)
@@ -31,7 +59,7 @@ class Timing:
 @dataclass(frozen=True)
 class Budget:
     """How long a measurement may take: `repeats` repeats of at least `repeat_seconds` each,
-    fewer (never under three) when one call alone would overrun `total_seconds`; and how
+    fewer (never under three) when one repeat alone would overrun `total_seconds`; and how
     long to profile a step whose target was missed."""
 
     repeats: int
@@ -41,8 +69,8 @@ class Budget:
     warmup_calls: int = 2
 
 
-QUICK = Budget(repeats=5, repeat_seconds=0.02, total_seconds=0.6, profile_seconds=1.0)
-FULL = Budget(repeats=11, repeat_seconds=0.1, total_seconds=4.0, profile_seconds=3.0)
+QUICK = Budget(repeats=7, repeat_seconds=0.02, total_seconds=0.8, profile_seconds=1.0)
+FULL = Budget(repeats=15, repeat_seconds=0.1, total_seconds=4.0, profile_seconds=3.0)
 
 
 def _no_sync():
@@ -52,32 +80,61 @@ def _no_sync():
 def measure(step, budget, synchronize=None):
     """Time `step()` under `budget`; `synchronize()` waits for the device (GPU work)."""
     sync = synchronize or _no_sync
-    for _ in range(budget.warmup_calls - 1):
+    for _ in range(budget.warmup_calls):
         step()
-    sync()
-    start = time.perf_counter()
-    step()
-    sync()
-    one_call = max(time.perf_counter() - start, 1e-9)
-
-    calls = max(1, math.ceil(budget.repeat_seconds / one_call))
-    affordable = int(budget.total_seconds / (one_call * calls))
-    repeats = max(3, min(budget.repeats, affordable))
-
-    samples = []
+    other_work = OtherWork()
     gc.collect()
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        for _ in range(repeats):
-            sync()
-            start = time.perf_counter()
-            for _ in range(calls):
-                step()
-            sync()
-            samples.append((time.perf_counter() - start) / calls)
+        calls, first = _calibrate(step, sync, budget.repeat_seconds)
+        affordable = int(budget.total_seconds / max(first, 1e-9))
+        repeats = max(MIN_KEPT, min(budget.repeats, affordable))
+        samples = [_repeat(step, sync, calls) for _ in range(repeats)]
     finally:
         if was_enabled:
             gc.enable()
-    return Timing(median=statistics.median(samples), min=min(samples), max=max(samples),
-                  repeats=repeats, calls_per_repeat=calls)
+    return summarize(samples, calls, other_work.cpus_busy())
+
+
+def _repeat(step, sync, calls):
+    """Seconds per call over `calls` calls."""
+    sync()
+    start = time.perf_counter()
+    for _ in range(calls):
+        step()
+    sync()
+    return (time.perf_counter() - start) / calls
+
+
+def _calibrate(step, sync, repeat_seconds):
+    """(calls per repeat, seconds that repeat took): doubling from one call until a repeat
+    lasts `repeat_seconds`."""
+    calls = 1
+    while True:
+        seconds = _repeat(step, sync, calls) * calls
+        if seconds >= repeat_seconds:
+            return calls, seconds
+        # Jump close to the goal once the time per call is known well enough, as pyperf does.
+        calls = max(calls * 2, math.ceil(calls * repeat_seconds / max(seconds, 1e-9) / 2))
+
+
+def summarize(samples, calls_per_repeat, others_busy_cpus):
+    """The Timing of these per-call seconds: outliers out, robust spread, noise reasons."""
+    middle = statistics.median(samples)
+    deviation = _MAD_TO_SIGMA * statistics.median(abs(s - middle) for s in samples)
+    kept = [s for s in samples if abs(s - middle) <= OUTLIER_MADS * deviation] or samples
+    median = statistics.median(kept)
+    spread = (_MAD_TO_SIGMA * statistics.median(abs(s - median) for s in kept) / median
+              if median > 0 else 0.0)
+    noisy = []
+    if others_busy_cpus is not None and others_busy_cpus > BUSY_CPUS:
+        noisy.append(f"other processes kept {others_busy_cpus:.1f} CPUs busy")
+    if spread > SPREAD_LIMIT:
+        noisy.append(f"the repeats spread {spread:.0%} (over {SPREAD_LIMIT:.0%})")
+    if len(kept) < MIN_KEPT:
+        noisy.append(f"only {len(kept)} repeats")
+    return Timing(median=median, min=min(kept), max=max(kept), repeats=len(samples),
+                  calls_per_repeat=calls_per_repeat, spread=spread,
+                  outliers=len(samples) - len(kept), others_busy_cpus=others_busy_cpus,
+                  noisy=noisy)

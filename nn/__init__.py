@@ -6,8 +6,10 @@ written against the public autograd API.
     optimizer = nn.optim.Adam(model.parameters(), lr=1e-2)
 """
 
+from . import sibling_check  # noqa: F401, I001  (first: a foreign `autograd` fails by name)
 from . import functional, init, optim, utils
 from .activations import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Softmax, Softplus, Tanh
+from .containers import ModuleDict, ModuleList
 from .conv import Conv1d, Conv2d
 from .embedding import Embedding
 from .layers import Dropout, Flatten, Identity, Linear, Sequential, Unflatten
@@ -18,9 +20,12 @@ from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pooling import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .serialization import load, save
 
+__distribution__ = "pluggrad"  # see backends/family.py
+
 __all__ = [
     "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "Dropout", "Flatten", "GELU",
-    "HuberLoss", "Identity", "L1Loss", "LeakyReLU", "Linear", "MSELoss", "Module", "NLLLoss",
+    "HuberLoss", "Identity", "L1Loss", "LeakyReLU", "Linear", "MSELoss", "Module", "ModuleDict",
+    "ModuleList", "NLLLoss",
     "Parameter", "ReLU", "Sequential", "Sigmoid", "Softmax", "Tanh", "WassersteinLoss",
     "functional", "init", "load", "optim", "save", "utils",
 ]

@@ -70,9 +70,9 @@ class Softplus(Module):
 
 
 class Softmax(Module):
-    def __init__(self, axis=-1):
+    def __init__(self, axis=-1, *, dim=None):
         super().__init__()
-        self.axis = axis
+        self.axis = axis if dim is None else dim  # dim: PyTorch's name
 
     def forward(self, x):
         return x.softmax(self.axis)

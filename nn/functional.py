@@ -57,12 +57,14 @@ def gelu(x, approximate="none"):
     return ag.gelu(x, approximate)
 
 
-def softmax(x, axis=-1):
-    return x.softmax(axis)
+def softmax(x, axis=-1, **torch_names):
+    """`torch_names`: PyTorch's `dim=` for axis."""
+    return x.softmax(axis, **torch_names)
 
 
-def log_softmax(x, axis=-1):
-    return x.log_softmax(axis)
+def log_softmax(x, axis=-1, **torch_names):
+    """`torch_names`: PyTorch's `dim=` for axis."""
+    return x.log_softmax(axis, **torch_names)
 
 
 def dropout(x, p=0.5, training=True):

@@ -56,6 +56,7 @@ class Module:
         object.__setattr__(self, "_parameters", {})
         object.__setattr__(self, "_modules", {})
         object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_forward_hooks", {})
         object.__setattr__(self, "training", True)
 
@@ -70,6 +71,55 @@ class Module:
                 if replaced is not None:
                     output = replaced
         return output
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Keep `tensor` (or None) as state that is not a parameter, as PyTorch does: it moves
+        with `to()`, gets no gradient from optimisers, and is in `state_dict()` unless
+        `persistent=False`. Reassigning `self.name = tensor` replaces it."""
+        self._check_new_name("register_buffer", name)
+        if tensor is not None and not isinstance(tensor, ag.Tensor):
+            raise TypeError(f"{type(self).__name__}.register_buffer({name!r}, ...): expected "
+                            f"a Tensor or None, got {type(tensor).__name__}")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+        object.__setattr__(self, name, tensor)
+
+    def register_parameter(self, name, param):
+        """Register `param` (a Parameter, or None) under `name`, as assigning it does."""
+        self._check_new_name("register_parameter", name)
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"{type(self).__name__}.register_parameter({name!r}, ...): "
+                            f"expected an nn.Parameter or None, got {type(param).__name__}")
+        self._parameters[name] = param
+        object.__setattr__(self, name, param)
+
+    def add_module(self, name, module):
+        """Register `module` (or None) under `name`, as assigning it does; `name` may be any
+        string without a dot (ModuleList uses "0", "1", ...)."""
+        self._check_new_name("add_module", name, replaceable=self._modules)
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(self).__name__}.add_module({name!r}, ...): expected a "
+                            f"Module or None, got {type(module).__name__}")
+        self._parameters.pop(name, None)
+        self._modules[name] = module
+        object.__setattr__(self, name, module)
+
+    register_module = add_module
+
+    def _check_new_name(self, op, name, replaceable=None):
+        replaceable = self._buffers if replaceable is None else replaceable
+        if "_parameters" not in self.__dict__:
+            raise RuntimeError(f"{type(self).__name__}.{op}: call super().__init__() first")
+        if not isinstance(name, str) or not name or "." in name:
+            raise ValueError(f"{type(self).__name__}.{op}: the name must be a non-empty "
+                             f"string without '.', got {name!r}")
+        if hasattr(self, name) and name not in replaceable and not (
+                op == "register_parameter" and name in self._parameters):
+            raise ValueError(f"{type(self).__name__}.{op}: attribute {name!r} already "
+                             f"exists; pick another name")
 
     def register_forward_hook(self, fn):
         """Call `fn(module, inputs, output)` after every forward; a non-None return value
@@ -88,18 +138,18 @@ class Module:
         elif isinstance(value, Module):
             parameters.pop(name, None)
             modules[name] = value
-        elif name in parameters:
-            if value is not None:
-                raise TypeError(f"{type(self).__name__}: cannot assign a "
-                                f"{type(value).__name__} to parameter {name!r}; wrap it as "
-                                f"nn.Parameter(...) or assign None")
-            parameters[name] = None
         elif name in self._buffers:
             if value is not None and not isinstance(value, ag.Tensor):
                 raise TypeError(f"{type(self).__name__}: cannot assign a "
                                 f"{type(value).__name__} to buffer {name!r}; assign a Tensor "
                                 f"or None")
             self._buffers[name] = value
+        elif name in parameters:
+            if value is not None:
+                raise TypeError(f"{type(self).__name__}: cannot assign a "
+                                f"{type(value).__name__} to parameter {name!r}; wrap it as "
+                                f"nn.Parameter(...) or assign None")
+            parameters[name] = None
         elif name in modules:
             if value is not None:
                 raise TypeError(f"{type(self).__name__}: cannot assign a "
@@ -112,21 +162,8 @@ class Module:
         self._parameters.pop(name, None)
         self._modules.pop(name, None)
         self._buffers.pop(name, None)
+        self._non_persistent_buffers.discard(name)
         object.__delattr__(self, name)
-
-    def register_buffer(self, name, tensor):
-        """Keep `tensor` (or None) as state that is not a parameter, such as BatchNorm's
-        running statistics: it is saved in `state_dict`, loaded, and moved by `to()`, but
-        optimisers never see it. It stays an ordinary attribute, and assigning to the name
-        later replaces the buffer."""
-        if tensor is not None and not isinstance(tensor, ag.Tensor):
-            raise TypeError(f"{type(self).__name__}.register_buffer({name!r}): expected a "
-                            f"Tensor or None, got {type(tensor).__name__}")
-        if name in self._parameters or name in self._modules:
-            raise ValueError(f"{type(self).__name__}.register_buffer({name!r}): the name is "
-                             f"already a parameter or sub-module")
-        self._buffers[name] = tensor
-        object.__setattr__(self, name, tensor)
 
     # ---------------------------------------------------------------- traversal
     def named_children(self):
@@ -138,15 +175,20 @@ class Module:
         for _, module in self.named_children():
             yield module
 
-    def named_modules(self, prefix=""):
-        """This module and every module under it, each once, with its dotted name."""
-        seen = set()
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """This module and every module under it, depth first as PyTorch lists them, with
+        their dotted names; a module reached twice is listed once unless
+        `remove_duplicate=False`. (`memo`, a set of modules to leave out, is PyTorch's.)"""
+        if isinstance(memo, str):  # named_modules("prefix"), as this method was first called
+            memo, prefix = None, memo
+        seen = {id(module) for module in memo} if memo else set()
         stack = [(prefix, self)]
         while stack:
             name, module = stack.pop()
             if id(module) in seen:
                 continue
-            seen.add(id(module))
+            if remove_duplicate:
+                seen.add(id(module))
             yield name, module
             below = [(f"{name}.{child_name}" if name else child_name, child)
                      for child_name, child in module.named_children()]
@@ -159,7 +201,7 @@ class Module:
     def named_parameters(self, prefix="", recurse=True):
         """(dotted name, Parameter) pairs, each parameter once even where it is shared."""
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for module_name, module in modules:
             for name, param in module._parameters.items():
                 if param is None or id(param) in seen:
@@ -172,9 +214,9 @@ class Module:
             yield param
 
     def named_buffers(self, prefix="", recurse=True):
-        """(dotted name, buffer) pairs, each buffer once."""
+        """(dotted name, tensor) for every buffer, persistent or not, each once."""
         seen = set()
-        modules = self.named_modules(prefix) if recurse else [(prefix, self)]
+        modules = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for module_name, module in modules:
             for name, buffer in module._buffers.items():
                 if buffer is None or id(buffer) in seen:
@@ -185,6 +227,14 @@ class Module:
     def buffers(self, recurse=True):
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
+
+    def apply(self, fn):
+        """Call `fn(module)` on every sub-module, then on this one (PyTorch's order: e.g. to
+        initialise weights by layer type). Returns this module."""
+        for module in self.children():
+            module.apply(fn)
+        fn(self)
+        return self
 
     # ---------------------------------------------------------------- modes and gradients
     def train(self, mode=True):
@@ -205,18 +255,18 @@ class Module:
 
     # ---------------------------------------------------------------- state
     def state_dict(self):
-        """{dotted name: tensor} for every parameter and buffer, named as PyTorch names them
-        ("0.weight", "0.bias", "1.running_mean"). The tensors are detached and share the
-        parameters' and buffers' arrays."""
+        """{dotted name: tensor} for every parameter and persistent buffer, named and ordered
+        as PyTorch does ("0.weight", "0.bias", "bn.running_mean"). The tensors are detached
+        and share the module's arrays."""
         return {name: value.detach() for name, value in self._state_by_name().items()}
 
     def _state_by_name(self, prefix=""):
-        """Every parameter and buffer under its dotted name (a shared one under each of its
-        names), each module's parameters before its buffers, as PyTorch orders them."""
+        """Every parameter and persistent buffer under its dotted name (a shared one under
+        each of its names): a module's own parameters, then its buffers, then its children."""
         found = {prefix + name: param for name, param in self._parameters.items()
                  if param is not None}
         found.update((prefix + name, buffer) for name, buffer in self._buffers.items()
-                     if buffer is not None)
+                     if buffer is not None and name not in self._non_persistent_buffers)
         for name, module in self.named_children():
             found.update(module._state_by_name(f"{prefix}{name}."))
         return found
@@ -275,7 +325,8 @@ class Module:
     def to(self, target):
         """Move every parameter (and its gradient) and buffer to a backend, or convert the
         floating ones to a floating dtype, in place: the Parameter objects stay the same, so
-        optimisers built on them still hold them. Returns the module."""
+        optimisers built on them still hold them. Integer buffers keep their dtype, as in
+        PyTorch. Returns the module."""
         params = list(self.parameters())
         moved = [param.detach().to(target) for param in params]
         if moved and not moved[0].dtype.is_floating:
@@ -286,10 +337,10 @@ class Module:
             rebind(param, values)
             param.grad = grad
         for buffer in self.buffers():
-            moved = buffer.to(target)
-            # A dtype conversion applies to floating buffers only (a batch counter stays int).
-            if moved.dtype == buffer.dtype or buffer.dtype.is_floating:
-                rebind(buffer, moved)
+            values = buffer.detach().to(target)
+            if values.dtype != buffer.dtype and not buffer.dtype.is_floating:
+                values = values.astype(buffer.dtype)
+            rebind(buffer, values)
         return self
 
     # ---------------------------------------------------------------- printing

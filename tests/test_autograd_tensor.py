@@ -20,7 +20,8 @@ def test_creation_functions_shapes_and_dtypes(backend):
     assert r.dtype == "int64" and 0 <= r.min().item() and r.max().item() < 5
     assert ag.rand(3, 2).shape == (3, 2) and ag.randn(3, dtype="float64").dtype == "float64"
     t = ag.randn(2, 2, dtype="float64")
-    assert ag.zeros_like(t).dtype == "float64" and ag.ones_like(t, dtype="float32").dtype == "float32"
+    assert ag.zeros_like(t).dtype == "float64"
+    assert ag.ones_like(t, dtype="float32").dtype == "float32"
     assert ag.zeros(3).backend.name == backend
 
 

@@ -19,10 +19,10 @@ numba_state = backends.available().get("numba")
 pytestmark = pytest.mark.skipif(numba_state is not True, reason=f"numba: {numba_state}")
 
 if numba_state is True:
+    import test_backend_conformance as conformance
+
     from backends import numba_backend, numba_cache, numba_kernels
     from backends.thread_chunks import ChunkPool
-
-    import test_backend_conformance as conformance
 
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -5,8 +5,18 @@ import numpy as np
 import pytest
 
 import autograd as ag
-from nn.data import (PCA, DataLoader, Dataset, StandardScaler, TensorDataset, make_circle,
-                     make_gauss, make_spiral, make_xor, train_test_split)
+from nn.data import (
+    PCA,
+    DataLoader,
+    Dataset,
+    StandardScaler,
+    TensorDataset,
+    make_circle,
+    make_gauss,
+    make_spiral,
+    make_xor,
+    train_test_split,
+)
 
 MAKERS = [make_circle, make_xor, make_gauss, make_spiral]
 

@@ -9,6 +9,7 @@ import inspect
 
 from ..op import OPS, exports
 from ..tensor import Tensor
+from ..torch_names import accepting_torch_names
 from . import composite, elementwise, index, linalg, reduce, shape  # noqa: F401  (the table)
 
 _REFLECTED = {"__add__": "__radd__", "__sub__": "__rsub__", "__mul__": "__rmul__",
@@ -23,31 +24,6 @@ def _reflected(forward):
     return reflected
 
 
-def _torch_axis_names(fn):
-    """`fn` accepting PyTorch's `dim=` and `keepdim=` for NumPy's `axis` and `keepdims`."""
-    @functools.wraps(fn)
-    def with_torch_names(*args, dim=None, keepdim=None, **kwargs):
-        if dim is not None:
-            if "axis" in kwargs:
-                raise TypeError(f"{fn.__name__}: pass axis or dim, not both")
-            kwargs["axis"] = dim
-        if keepdim is not None:
-            if "keepdims" in kwargs:
-                raise TypeError(f"{fn.__name__}: pass keepdims or keepdim, not both")
-            kwargs["keepdims"] = keepdim
-        return fn(*args, **kwargs)
-
-    return with_torch_names
-
-
-def _with_aliases(fn):
-    try:
-        parameters = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return fn
-    return _torch_axis_names(fn) if "axis" in parameters else fn
-
-
 def _install_operators_and_methods():
     for op in OPS.values():
         if op.operator is not None:
@@ -57,7 +33,7 @@ def _install_operators_and_methods():
                 setattr(Tensor, _REFLECTED[op.operator], _reflected(forward))
     for name, (fn, is_method) in exports().items():
         if is_method:
-            setattr(Tensor, name, _with_aliases(fn))
+            setattr(Tensor, name, accepting_torch_names(name, fn))
 
 
 def _public_function(name, method):
@@ -82,7 +58,7 @@ def public_functions():
     """{name: function} for `autograd`'s namespace, derived from the table."""
     found = {}
     for name, (fn, is_method) in exports().items():
-        fn = _with_aliases(fn)
+        fn = accepting_torch_names(name, fn)
         found[name] = _public_function(name, fn) if is_method else fn
     return found
 

@@ -85,7 +85,8 @@ def run(session):
             f"no-grad replay of the 2-8-8-1 MLP at batch 1 on {comparator.name} at least 3x "
             f"faster than eager (time ratio at most 1/3)", ratio, REPLAY_TARGET,
             f"replay {replay['metric']['median']:.2f} us, eager "
-            f"{eager['metric']['median']:.2f} us ({1 / ratio:.1f}x faster)")
+            f"{eager['metric']['median']:.2f} us ({1 / ratio:.1f}x faster)",
+            records=[eager, replay])
 
     numba = session.find("numba")
     if numba is None:
@@ -105,4 +106,5 @@ def run(session):
         f"fused replay of the 6-op elementwise chain on {size:,} float32 at least 2x faster "
         f"than op by op (time ratio at most 0.5)", ratio, FUSION_TARGET,
         f"fused {fused['metric']['median']:.2f} ms, op by op "
-        f"{unfused['metric']['median']:.2f} ms ({1 / ratio:.1f}x faster)")
+        f"{unfused['metric']['median']:.2f} ms ({1 / ratio:.1f}x faster)",
+        records=[unfused, fused])

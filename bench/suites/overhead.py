@@ -132,11 +132,12 @@ _BUILDERS = {PLUGGRAD: pluggrad_step, HAND_NUMPY: lambda _: hand_numpy_step(), T
 
 def run(session):
     metric = Metric.per_call("us/op", 1e6 / CHAIN_LENGTH)
-    times = {}
+    times, records = {}, {}
     for comparator in session.pick(*_BUILDERS):
         step = _BUILDERS[comparator.family](comparator.target)
         record = session.measure(NAME, CASE, comparator, SIZE, step, metric)
         times[comparator.name] = record["metric"]["median"]
+        records[comparator.name] = record
     floors = {}
     for comparator in session.pick(HAND_NUMPY):
         for case, build in _FLOORS.items():
@@ -158,4 +159,5 @@ def run(session):
         session.check_target(
             name, description, ours / torch_cpu, TARGET,
             f"{ours:.2f} us/op vs PyTorch {torch_cpu:.2f} us/op{floor_note}",
-            lambda backend=comparator.target: pluggrad_step(backend))
+            lambda backend=comparator.target: pluggrad_step(backend),
+            records=[records[comparator.name], records["torch-cpu"]])

@@ -1,5 +1,7 @@
 """DataLoader: a dataset in batches, optionally in a fresh random order every epoch."""
 
+import warnings
+
 import autograd as ag
 
 from .dataset import TensorDataset
@@ -14,10 +16,14 @@ class DataLoader:
     field with `ag.stack`. With `shuffle=True` every pass over the loader is a new random
     order; a `seed` makes that sequence of orders the same on every run. `drop_last=True`
     leaves out a final batch smaller than `batch_size`. A `sampler` (an iterable of
-    positions with a length, such as a DistributedSampler) gives the order instead."""
+    positions with a length, such as a DistributedSampler) gives the order instead.
+
+    Batches are always made in the calling process: PyTorch's `num_workers=0` is accepted,
+    and a larger value is ignored with a warning (the data already lives in the backend's
+    arrays, so worker processes would only copy it)."""
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, seed=None,
-                 sampler=None):
+                 sampler=None, *, num_workers=0):
         if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
             raise TypeError(f"DataLoader: dataset must define __len__ and __getitem__, "
                             f"got {type(dataset).__name__}")
@@ -27,6 +33,12 @@ class DataLoader:
         if sampler is not None and shuffle:
             raise ValueError("DataLoader: shuffle=True and a sampler both choose the order; "
                              "shuffle with the sampler (DistributedSampler(shuffle=True))")
+        if isinstance(num_workers, bool) or not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(f"DataLoader: num_workers must be a non-negative integer, got "
+                             f"{num_workers!r}")
+        if num_workers > 0:
+            warnings.warn(f"DataLoader: num_workers={num_workers} is ignored; batches are "
+                          f"made in this process (num_workers=0)", RuntimeWarning, stacklevel=2)
         self.dataset = dataset
         self.sampler = sampler
         self.batch_size = batch_size

@@ -108,10 +108,13 @@ def parse_config(parser, argv=None):
 
 def describe(config):
     """The run's settings, on one line."""
-    hidden = ",".join(map(str, config.hidden)) or "no hidden layer"
+    if config.hidden:
+        layers = f"hidden {','.join(map(str, config.hidden))}, {config.activation}"
+    else:
+        layers = "no hidden layer"  # so no activation either
     return (f"{config.dataset}: {config.samples} points, noise {config.noise}, "
             f"{round(config.samples * config.test_ratio)} held out for testing | features "
-            f"{', '.join(config.features)} | hidden {hidden}, {config.activation}, "
+            f"{', '.join(config.features)} | {layers}, "
             f"{config.init} init | {config.optimizer} lr {config.lr}, batch "
             f"{config.batch_size}, {config.epochs} epochs | {config.backend} backend")
 

@@ -143,9 +143,12 @@ def _hidden(value, config):
 
 
 def _backend(value, config):
-    state = backends.available().get(value, "not a registered backend")
-    if state is not True:
-        usable = [name for name, ok in backends.available().items() if ok is True]
+    try:  # only this backend: creating them all would import numba for a NumPy run
+        backends.get(value)
+    except (ValueError, backends.BackendUnavailable):
+        states = backends.available()
+        state = states.get(value, "not a registered backend")
+        usable = [name for name, ok in states.items() if ok is True]
         return f"{value!r} cannot be used here ({state}); usable: {', '.join(usable)}"
 
 

@@ -1,0 +1,61 @@
+"""Small parameters on the Numba backend are updated by one serial compiled loop (the
+parallel kernel's formula compiled without `parallel`), and the result is the NumPy
+backend's."""
+
+import numpy as np
+import pytest
+
+import autograd as ag
+import backends
+import nn
+
+numba_state = backends.available().get("numba")
+pytestmark = pytest.mark.skipif(numba_state is not True, reason=f"numba: {numba_state}")
+
+OPTIMIZERS = {
+    "sgd": lambda p: nn.optim.SGD(p, lr=0.1),
+    "sgd-nesterov": lambda p: nn.optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True,
+                                           weight_decay=0.01),
+    "adam": lambda p: nn.optim.Adam(p, lr=0.01),
+    "adam-amsgrad": lambda p: nn.optim.Adam(p, lr=0.01, amsgrad=True, weight_decay=0.1),
+    "adamw": lambda p: nn.optim.AdamW(p, lr=0.01),
+    "rmsprop-centered": lambda p: nn.optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True),
+    "adagrad": lambda p: nn.optim.Adagrad(p, lr=0.1, lr_decay=0.01, weight_decay=0.1),
+}
+
+
+def _trained(backend, make_optimizer, dtype):
+    param = nn.Parameter(ag.tensor(np.linspace(-1, 1, 12).reshape(3, 4), dtype=dtype,
+                                   backend=backend))
+    optimizer = make_optimizer([param])
+    for step in range(4):
+        optimizer.zero_grad()
+        ((param * param).sum() * (step + 1) + param.sin().sum()).backward()
+        optimizer.step()
+    return param.numpy()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_small_updates_match_numpy_and_run_the_serial_loop(name, dtype, monkeypatch):
+    from backends import numba_serial
+
+    calls = []
+    for loop in ("sgd_step", "adam_step", "rmsprop_step", "adagrad_step"):
+        compiled = getattr(numba_serial, loop)
+        monkeypatch.setattr(numba_serial, loop,
+                            lambda *args, _compiled=compiled, _name=loop:
+                            calls.append(_name) or _compiled(*args))
+    got = _trained("numba", OPTIMIZERS[name], dtype)
+    expected = _trained("numpy", OPTIMIZERS[name], dtype)
+    tolerance = 1e-5 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
+    assert calls and set(calls) == {name.split("-")[0].replace("adamw", "adam") + "_step"}
+
+
+def test_the_serial_copies_are_cached_under_their_own_names():
+    from backends import numba_kernels, numba_serial
+
+    assert numba_serial.adam_step.py_func.__qualname__ == "adam_step_serial"
+    assert numba_serial.adam_step.py_func.__code__ is numba_kernels.adam_step.py_func.__code__
+    assert not numba_serial.adam_step.targetoptions.get("parallel")

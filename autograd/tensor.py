@@ -74,6 +74,8 @@ class Tensor:
     # ---------------------------------------------------------------- conversion
     def numpy(self):
         """A host NumPy array (copied from the device for a GPU backend)."""
+        if _function._tracer is not None:
+            _function._tracer.read_value(self, "numpy()")
         return self.backend.to_numpy(self.data)
 
     def item(self):
@@ -81,9 +83,13 @@ class Tensor:
             raise ValueError(f"item: the tensor has {self.size} elements (shape "
                              f"{tuple(self.shape)}); only a one-element tensor converts to a "
                              f"Python number")
+        if _function._tracer is not None:
+            _function._tracer.read_value(self, "item(), float(), int() or bool()")
         return self.backend.item(self.data)
 
     def tolist(self):
+        if _function._tracer is not None:
+            _function._tracer.read_value(self, "tolist()")
         return self.backend.tolist(self.data)
 
     def to(self, target=None, *, backend=None, dtype=None):
@@ -515,6 +521,7 @@ def _output_grad(op, output, grad):
     return grad
 
 
+from . import function as _function  # noqa: E402  (its tracer watches values read out)
 from .engine import run_backward  # noqa: E402  (the ops import Tensor from this module)
 from .function import primitive_op  # noqa: E402
 from .ops.composite import log_softmax, logsumexp, softmax  # noqa: E402

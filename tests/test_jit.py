@@ -204,7 +204,14 @@ def test_tracing_refuses_what_it_cannot_replay():
     with pytest.raises(RuntimeError, match="in place"):
         jit.trace(in_place, random_input((3,), 0))
     with pytest.raises(TypeError, match="returned a float"):
+        jit.trace(lambda x: 1.5, random_input((3,), 0))
+    with pytest.raises(TypeError, match=r"reads %1 \(float32\[\], the result of Sum\) out "
+                                        r"as a Python value"):
         jit.trace(lambda x: x.sum().item(), random_input((3,), 0))
+    with pytest.raises(TypeError, match="Python control flow"):
+        jit.trace(lambda x: x * 2 if x.sum() > 0 else x, random_input((3,), 0))
+    with pytest.raises(TypeError, match="with tolist"):
+        jit.trace(lambda x: x * len(x.tolist()), random_input((3,), 0))
     with pytest.raises(TypeError, match="example input 0 is a list"):
         jit.trace(lambda x: x, [1.0])
     x = random_input((3,), 0)

@@ -16,8 +16,10 @@ from .compile import compile
 from .onnx_export import export_onnx
 from .program import Program
 from .serialization import load
+from .step import CompiledStep, compile_step
 from .traced import Traced
 from .tracer import trace
 
-__all__ = ["Program", "Traced", "compile", "export_onnx", "load", "trace"]
+__all__ = ["CompiledStep", "Program", "Traced", "compile", "compile_step", "export_onnx", "load",
+           "trace"]
 

@@ -2,7 +2,10 @@
 
 Without a graph, the program becomes one generated Python function: a line per instruction
 calling the backend primitive on arrays (or a fused kernel for a run of elementwise
-instructions), with no Tensor or graph object between the lines. Only names chosen here and
+instructions), with no Tensor or graph object between the lines. Each value is dropped
+(`del`) right after its last use, so its memory goes back to the allocator while the replay
+runs and the next value of that size takes it (see backends/allocator.py): a replay's peak
+is what is live at once, not every value it computes. Only names chosen here and
 slot numbers appear in its source; ops and attributes are bound by name from a namespace,
 so nothing read from a saved file ever becomes code.
 
@@ -45,7 +48,8 @@ def array_replay(traced, check_input):
     if weight_only:
         body += _prepared_values(program, weight_only, kept)
     body += _parameter_loads(program, main)
-    body += _instruction_lines(main, fuse(program, main, backend), namespace)
+    computed = _instruction_lines(main, fuse(program, main, backend), namespace)
+    body += _release_dead_values(computed, {ref.slot for ref in program.output_refs()})
     lines += [f"    {line}" for line in body]
     lines.append(f"    return {_output_source(program.output)}")
 
@@ -61,7 +65,7 @@ def _weight_only(program, instructions):
     found = []
     for instruction in instructions:
         if all(ref.slot in fixed for ref in instruction.refs()):
-            fixed.update(instruction.outputs)
+            fixed.update(instruction.produced())
             found.append(instruction)
     return found
 
@@ -73,8 +77,8 @@ def _prepare_source(program, weight_only, kept, namespace):
     namespace["cache"] = [None] * (2 * len(parameters) + len(kept))
     state = [f"p{s}.data, p{s}._version" for s in parameters]
     values = [f"v{s}" for s in kept]
-    body = _parameter_loads(program, weight_only) + _instruction_lines(weight_only, {},
-                                                                       namespace)
+    computed = _instruction_lines(weight_only, {}, namespace)
+    body = _parameter_loads(program, weight_only) + _release_dead_values(computed, set(kept))
     return (["def prepare():"] + [f"    {line}" for line in body]
             + [f"    return [{', '.join(state + values)}]", ""])
 
@@ -96,7 +100,7 @@ def _parameters_read(program, instructions):
 
 def _kept(program, weight_only, main):
     """The values computed in `prepare()` that the rest of the program reads or returns."""
-    computed = {s for i in weight_only for s in i.outputs}
+    computed = {s for i in weight_only for s in i.produced()}
     read = {ref.slot for i in main for ref in i.refs()} | {
         ref.slot for ref in program.output_refs()}
     return sorted(computed & read)
@@ -120,8 +124,32 @@ def _parameter_loads(program, instructions):
     return [f"v{s} = p{s}.data" for s in _parameters_read(program, instructions)]
 
 
+def _release_dead_values(computed, keep):
+    """The lines of `computed` ((line, slots read, slots written) each), with a `del` of
+    every written value after the line that reads it last (right away if nothing does),
+    except the values in `keep`."""
+    last_read = {}
+    for index, (_, reads, writes) in enumerate(computed):
+        for slot in writes:
+            last_read[slot] = index
+        for slot in reads:
+            if slot in last_read:
+                last_read[slot] = index
+    dead_after = {}
+    for slot, index in last_read.items():
+        if slot not in keep:
+            dead_after.setdefault(index, []).append(slot)
+    lines = []
+    for index, (line, _, _) in enumerate(computed):
+        lines.append(line)
+        if index in dead_after:
+            lines.append("del " + ", ".join(f"v{s}" for s in sorted(dead_after[index])))
+    return lines
+
+
 def _instruction_lines(instructions, fused, namespace):
-    """A line per instruction (or per fused run): `v<out> = op<n>(v<in>, <attribute>)`."""
+    """A line per instruction (or per fused run), `v<out> = op<n>(v<in>, <attribute>)`, as
+    (line, slots read, slots written)."""
     lines = []
     position = 0
     while position < len(instructions):
@@ -129,13 +157,28 @@ def _instruction_lines(instructions, fused, namespace):
         if run is not None:
             name = f"fused{run.output_slots[0]}"
             namespace[name] = run.kernel
-            lines.append(f"{_targets(run.output_slots, True)} = "
-                         f"{name}({', '.join(f'v{s}' for s in run.input_slots)})")
+            line = (f"{_targets(run.output_slots, True)} = "
+                    f"{name}({', '.join(f'v{s}' for s in run.input_slots)})")
+            lines.append((line, run.input_slots, run.output_slots))
             position += run.length
             continue
         instruction = instructions[position]
-        name = f"op{instruction.outputs[0]}"
+        name = (f"op{instruction.outputs[0]}" if instruction.outputs
+                else f"into{instruction.args[0].slot}_{position}")
         args = [_source(arg, f"{name}_{i}", namespace) for i, arg in enumerate(instruction.args)]
+        if instruction.saved:
+            # The forward runs with a context that keeps what it saves, read out after it.
+            namespace[name] = instruction.fn.forward
+            namespace["SavingContext"] = SavingContext
+            saved = ", ".join(f"v{slot}" for _, slot in instruction.saved)
+            picks = ", ".join(f"{name}_ctx.saved[{index}]" for index, _ in instruction.saved)
+            line = (f"{name}_ctx = SavingContext(backend); "
+                    f"{_targets(instruction.outputs, instruction.multiple)} = "
+                    f"{name}({name}_ctx, {', '.join(args)}); {saved}, = {picks},")
+            lines.append((line, [ref.slot for ref in instruction.refs()],
+                          instruction.produced()))
+            position += 1
+            continue
         if instruction.fn is None and instruction.op == DETACH:
             call = args[0]
         elif instruction.fn is None:
@@ -147,9 +190,29 @@ def _instruction_lines(instructions, fused, namespace):
         else:
             namespace[name] = instruction.fn.forward
             call = f"{name}(ctx, {', '.join(args)})"
-        lines.append(f"{_targets(instruction.outputs, instruction.multiple)} = {call}")
+        if instruction.in_place:
+            lines.append((call, [ref.slot for ref in instruction.refs()], ()))
+            position += 1
+            continue
+        lines.append((f"{_targets(instruction.outputs, instruction.multiple)} = {call}",
+                      [ref.slot for ref in instruction.refs()], instruction.outputs))
         position += 1
     return lines
+
+
+class SavingContext:
+    """The context of a replayed forward whose saved values the program reads."""
+
+    __slots__ = ("__dict__", "backend", "saved")
+
+    output_backend = None
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.saved = ()
+
+    def save_for_backward(self, *values):
+        self.saved = values
 
 
 def _targets(slots, multiple):

@@ -4,8 +4,10 @@ Every op reports to the tracer through the hook in `Function.apply` (and `primit
 for the ops without a gradient). The tracer numbers each value it sees: the example inputs,
 tensors that require grad met along the way (the parameters), other tensors and arrays met
 along the way (constants: made inside the function, or captured from outside it), and op
-results. Only ops are recorded: Python control flow, `.item()` and random draws run once, at
-trace time, and the program keeps what they did then.
+results. Only ops are recorded: Python control flow and random draws run once, at trace
+time, and the program keeps what they did then. Reading a traced value out as Python data
+(`.item()`, `float(t)`, `bool(t)` in an `if`, `.tolist()`, `.numpy()`) raises: whatever the
+function did with it would be frozen into the program, for every later input.
 """
 
 import threading
@@ -27,7 +29,12 @@ class Tracer:
         self.constants = []  # a Tensor per constant slot
         self._slots = {}  # id(tensor) and id(array) -> slot
         self._seen = []  # what the ids above belong to, kept alive so that ids stay unique
+        self._producer = {}  # result slot -> the op that made it, for error messages
+        self._saved_by = {}  # id(array) -> (instruction, index) for what a forward saved
         self._thread = threading.get_ident()
+        # While a backward pass is traced, an array made outside the ops is a value computed
+        # from the data that the program would keep as a constant: set by compile_step.
+        self.in_backward = False
 
     # ---------------------------------------------------------------- hooks of the ops
     def record(self, fn, args, result):
@@ -54,8 +61,44 @@ class Tracer:
                                 f"the inputs are on {self.backend.name!r}; a traced program "
                                 f"runs on one backend")
         outputs = [self._new_slot(RESULT, t) for t in results]
-        self.program.instructions.append(
-            Instruction(op, fn, encoded, outputs, type(result) is tuple))
+        for slot in outputs:
+            self._producer[slot] = op
+        instruction = Instruction(op, fn, encoded, outputs, type(result) is tuple)
+        self.program.instructions.append(instruction)
+        self._note_saved_values(instruction, results[0].grad_fn)
+
+    def _note_saved_values(self, instruction, node):
+        """Remember the arrays the op's forward saved for backward that are no slot (made
+        inside the forward): a traced backward reading one gets it from this instruction."""
+        saved = getattr(node, "_saved", None) if node is not None else None
+        if node is None or node.fn is not instruction.fn or type(saved) is not tuple:
+            return
+        for index, value in enumerate(saved):
+            if self.backend.is_native(value) and id(value) not in self._slots:
+                self._saved_by[id(value)] = (instruction, index)
+                self._seen.append((Tensor(value, self.backend), 0))  # keeps the id unique
+
+    def record_backend_call(self, name, args, result):
+        """A backend primitive called straight on traced arrays, outside any op (a backward
+        rule computing a mask, as abs, max and min do): recorded as a primitive when every
+        array it reads is a traced value, so the array it returns is one too. (Calls inside
+        an op's forward are recorded as well; the op's own instruction supersedes them and
+        replay skips them as unused.)"""
+        if threading.get_ident() != self._thread or not self.backend.is_native(result):
+            return
+        arrays = [a for a in _flattened(args) if self.backend.is_native(a)]
+        if not arrays or any(id(a) not in self._slots for a in arrays):
+            return
+        self._instruction(name, None, args, Tensor(result, self.backend))
+
+    def record_in_place(self, name, args):
+        """A backend primitive that changes its first argument in place (`add_into`, as
+        backward sums a leaf's third gradient into its second): replayed in place too."""
+        if threading.get_ident() != self._thread:
+            return
+        instruction = Instruction(name, None, tuple(self._argument(a) for a in args), ())
+        instruction.in_place = True
+        self.program.instructions.append(instruction)
 
     def _check_static_index(self, index):
         """A boolean mask computed from the inputs selects a number of elements that depends
@@ -67,6 +110,24 @@ class Tracer:
                                  "from its inputs, so the result's shape depends on their "
                                  "values; a traced program has fixed shapes. Use "
                                  "autograd.where(mask, x, 0) instead.")
+
+    def read_value(self, tensor, how):
+        """A traced value read out as Python data: what the function does with it (a branch,
+        a loop bound, a number in an attribute) cannot be replayed for other inputs."""
+        if threading.get_ident() != self._thread:
+            return
+        slot = self._slots.get(id(tensor))
+        if slot is None or self.program.slots[slot].kind == CONSTANT:
+            return
+        info = self.program.slots[slot]
+        origin = (f"the result of {self._producer[slot]}" if slot in self._producer
+                  else f"{info.kind} {info.name!r}")
+        raise TypeError(
+            f"jit.trace: the function reads %{slot} ({info.describe()}, {origin}) out as a "
+            f"Python value with {how}; a traced program replays only tensor ops, so Python "
+            f"control flow or numbers that depend on the data cannot be captured. Keep the "
+            f"computation in tensor ops (autograd.where instead of if, a mask instead of a "
+            f"loop bound), or run this function eagerly.")
 
     # ---------------------------------------------------------------- numbering values
     def add_input(self, tensor):
@@ -90,7 +151,7 @@ class Tracer:
         if self.backend.is_native(value):
             slot = self._slots.get(id(value))
             if slot is None:
-                slot = self._constant(Tensor(value, self.backend))
+                slot = self._saved_or_constant(Tensor(value, self.backend))
             return Ref(slot, as_array=True)
         return value
 
@@ -109,9 +170,31 @@ class Tracer:
             slot = self._new_slot(PARAMETER, tensor)
             self.parameters.append(tensor)
             return slot
-        return self._constant(tensor)
+        return self._saved_or_constant(tensor)
+
+    def _saved_or_constant(self, tensor):
+        """A value from outside the ops: one an op's forward saved, or else a constant."""
+        found = self._saved_by.get(id(tensor.data))
+        if found is None:
+            return self._constant(tensor)
+        instruction, index = found
+        slot = self._new_slot(RESULT, tensor)
+        self._producer[slot] = f"{instruction.op} (saved for its backward)"
+        instruction.saved += ((index, slot),)
+        return slot
+
+    def add_constant(self, tensor):
+        """Number a tensor made outside the function as a constant before it is used."""
+        self._constant(tensor)
 
     def _constant(self, tensor):
+        if self.in_backward:
+            raise RuntimeError(
+                f"jit.compile_step: the backward pass used an array of shape "
+                f"{tuple(tensor.shape)} made outside the ops (a backward rule that computes "
+                f"on arrays, as abs, max and min do); a compiled step would replay it as a "
+                f"constant. Use a differentiable formulation (x * x.sign() for abs, "
+                f"logsumexp for max), or train eagerly.")
         slot = self._new_slot(CONSTANT, tensor, f"constant{len(self.program.constants)}")
         self.constants.append(tensor)
         return slot
@@ -138,6 +221,14 @@ class Tracer:
             return type(value)(self._output(v) for v in value)
         raise TypeError(f"jit.trace: the function returned a {type(value).__name__}; a traced "
                         f"function must return a Tensor, or a tuple or list of them")
+
+
+def _flattened(values):
+    for value in values:
+        if isinstance(value, (tuple, list)):
+            yield from _flattened(value)
+        else:
+            yield value
 
 
 def trace_with_output(fn, inputs, source=None):

@@ -14,7 +14,7 @@ from .. import optim
 from ..data import (DataLoader, StandardScaler, TensorDataset, make_circle, make_gauss, make_spiral,
                     make_xor, train_test_split)
 from ..functional import binary_cross_entropy_with_logits
-from ..train import History, binary_accuracy, evaluate, train_epoch
+from ..train import CompiledSteps, History, binary_accuracy, evaluate, train_epoch
 from .features import FEATURES, feature_matrix
 from .model import ACTIVATIONS, INIT_NAMES, build_mlp
 
@@ -145,9 +145,12 @@ class Session:
     choice follows `config.seed`: the points, the split and the batch order come from
     seeded Python generators, and the initial weights are drawn on the NumPy backend after
     `ag.manual_seed(config.seed)` (which restarts every backend's stream) and then moved,
-    so one seed gives the same run on every backend."""
+    so one seed gives the same run on every backend.
 
-    def __init__(self, config):
+    With `compile=True` each training step runs as an `autograd.jit.compile_step` program
+    (the same numbers, less time per step)."""
+
+    def __init__(self, config, compile=False):
         config.check()
         self.config = config
         backend = config.backend
@@ -170,6 +173,7 @@ class Session:
                                config.init, backend="numpy").to(backend)
         self.optimizer = OPTIMIZERS[config.optimizer](self.model.parameters(), lr=config.lr)
         self.loss_fn = binary_cross_entropy_with_logits
+        self.steps = CompiledSteps(self.model, self.loss_fn, self.optimizer) if compile else None
         self.history = History()
 
     @property
@@ -185,7 +189,8 @@ class Session:
     def step(self):
         """Train one epoch, then record the loss and accuracy on the whole training and
         test sets."""
-        train_epoch(self.model, self.loss_fn, self.optimizer, self.train_loader)
+        train_epoch(self.model, self.loss_fn, self.optimizer, self.train_loader,
+                    steps=self.steps)
         for part, loader in (("train", self.train_eval_loader), ("test", self.test_loader)):
             self.history.record(part, evaluate(self.model, self.loss_fn, loader, METRICS))
 

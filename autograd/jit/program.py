@@ -50,7 +50,8 @@ class Slot:
             getattr(self, a) == getattr(other, a) for a in self.__slots__)
 
     def describe(self):
-        return f"{self.dtype}[{', '.join(map(str, self.shape))}]"
+        """`float32[batch, 2]`: the dtype and shape (`batch`: the symbolic batch size)."""
+        return f"{self.dtype}[{', '.join('batch' if n is None else str(n) for n in self.shape)}]"
 
 
 class Instruction:

@@ -20,14 +20,15 @@ from .ops import DETACH, DIRECT_PRIMITIVE
 from .program import Ref
 
 
-def array_replay(traced, check_input):
-    """The generated function `replay(inputs) -> outputs` of a Traced program, and its
-    source. `check_input(i, value)` raises the error for an input that does not match.
+def array_replay(traced, program, check_input):
+    """The generated function `replay(inputs) -> outputs` of `program` (the Traced's own,
+    or one of its batch sizes), and its source. `check_input(i, value)` raises the error
+    for an input that does not match.
 
     Instructions that read only parameters and constants (a weight's transpose) move to a
     `prepare()` whose results are kept until a parameter changes: it holds another array, or
     its version moved (an in-place op or an optimiser step)."""
-    program, backend = traced.program, traced.backend
+    backend = traced.backend
     instructions = program.live_instructions()
     weight_only = _weight_only(program, instructions)
     main = [i for i in instructions if i not in weight_only]
@@ -240,9 +241,9 @@ def _output_source(output):
     return f"Tensor(v{output.slot}, backend)"
 
 
-def graph_replay(traced, inputs):
-    """Run the program through the ops' `Function.apply` on Tensors, recording a graph."""
-    program, backend = traced.program, traced.backend
+def graph_replay(traced, program, inputs):
+    """Run `program` through the ops' `Function.apply` on Tensors, recording a graph."""
+    backend = traced.backend
     values = [None] * len(program.slots)
     for slot, tensor in zip(program.inputs, inputs):
         values[slot] = tensor

@@ -101,8 +101,7 @@ class CompiledStep:
                 forward_and_backward, (x, y), source=self.model)
         self.traced = traced
         self._trained = tuple(p for p, _ in trained)
-        traced._compile()
-        self._replay = traced._replay
+        self._replay = traced._compile()
         self.output = output.detach()
         self._update([g.detach() for g in grads])
         return loss.detach()

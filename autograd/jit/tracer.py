@@ -16,6 +16,7 @@ from .. import function
 from ..ops.index import GetItem
 from ..ops.shape import ToBackend
 from ..tensor import Tensor
+from .dynamic import batched_inputs, generalize, grown
 from .ops import DETACH
 from .program import CONSTANT, INPUT, PARAMETER, RESULT, Instruction, Program, Ref
 from .traced import Traced
@@ -231,10 +232,36 @@ def _flattened(values):
             yield value
 
 
-def trace_with_output(fn, inputs, source=None):
+def trace_with_output(fn, inputs, source=None, dynamic_batch=False):
     """Trace `fn(*inputs)`: the Traced program and the output of this first run. The
-    program takes its name and parameter names from `source` (default: `fn`)."""
+    program takes its name and parameter names from `source` (default: `fn`). With
+    `dynamic_batch`, the batch size is symbolic (see dynamic.py)."""
     source = fn if source is None else source
+    traced, output = _trace_once(fn, inputs, source)
+    if dynamic_batch:
+        traced = _with_dynamic_batch(traced, fn, inputs, source)
+    return traced, output
+
+
+def _with_dynamic_batch(traced, fn, inputs, source):
+    """`traced` with a symbolic batch size, from a second trace at the batch size + 1; as
+    it is, with the reason noted, if the function does not run at that batch size."""
+    batched, batch = batched_inputs(inputs)
+    if not batched:
+        return traced
+    grown_inputs = [grown(t) if i in batched else t for i, t in enumerate(inputs)]
+    try:
+        second, _ = _trace_once(fn, grown_inputs, source)
+    except (ValueError, TypeError, IndexError, RuntimeError) as error:
+        traced.fixed_batch_reason = f"the function does not run at batch {batch + 1}: {error}"
+        return traced
+    program = generalize(traced.program, second.program, batch)
+    dynamic = Traced(program, traced.backend, traced.parameters, traced.constants)
+    dynamic.example_batch = batch
+    return dynamic
+
+
+def _trace_once(fn, inputs, source):
     if function._tracer is not None:
         raise RuntimeError("jit.trace: a trace is already running in this process; trace "
                            "the outer function only (traced and compiled functions called "
@@ -252,12 +279,16 @@ def trace_with_output(fn, inputs, source=None):
     return Traced(tracer.program, backend, tracer.parameters, tracer.constants), output
 
 
-def trace(fn, *example_inputs):
-    """Run `fn(*example_inputs)` once and record it as a `Traced` program: calling that
-    replays the ops on new inputs of the same shapes and dtypes. `fn` is any callable (a
-    Module too); its parameters are the tensors it uses that require grad, and stay shared
-    with it."""
-    return trace_with_output(fn, example_inputs)[0]
+def trace(fn, *example_inputs, dynamic_batch=True):
+    """Run `fn(*example_inputs)` and record it as a `Traced` program: calling that replays
+    the ops on new inputs of the same shapes and dtypes. `fn` is any callable (a Module
+    too); its parameters are the tensors it uses that require grad, and stay shared with it.
+
+    With `dynamic_batch` (the default) the first dimension of the inputs that share the
+    first input's is the batch, and the program takes any batch size: `fn` runs a second
+    time, at the batch size + 1, to find where the batch goes (an op that folds it into
+    another dimension raises, naming the op). `dynamic_batch=False` fixes every shape."""
+    return trace_with_output(fn, example_inputs, dynamic_batch=dynamic_batch)[0]
 
 
 def _common_backend(inputs):

@@ -158,3 +158,17 @@ def test_what_a_step_cannot_capture_is_named():
     with pytest.raises(ValueError, match="one-element Tensor, got a Tensor of shape"):
         ag.jit.compile_step(model, lambda o, t: o - t, nn.optim.SGD(model.parameters(),
                                                                     lr=0.1))(x, y)
+
+
+def test_a_change_the_trace_cannot_see_is_caught_by_the_first_replay():
+    model = mlp((3, 4, 1))
+
+    def sneaky(x):
+        hidden = model(x)
+        hidden.backend.add_into(hidden.data, hidden.data)  # in place, outside the ops
+        return hidden
+
+    with pytest.raises(RuntimeError, match="replaying the traced step gives another value of "
+                                           "the loss"):
+        ag.jit.compile_step(sneaky, nn.MSELoss(), nn.optim.SGD(model.parameters(), lr=0.1))(
+            ag.randn(4, 3), ag.randn(4, 1))

@@ -13,7 +13,9 @@ each run of elementwise instructions fused into one kernel on the Numba backend 
 value freed right after its last use, and then hand the gradients to the optimiser, whose
 fused per-parameter updates run as they would eagerly (one pass over memory each on Numba).
 The optimiser stays live: learning-rate schedules, its step counts and state_dict work as in
-eager training.
+eager training. The first call also replays the program once on its own inputs and checks
+that it gives the traced loss, output and gradients, so a change the trace could not see
+raises there instead of training wrongly.
 
 What a compiled step cannot capture, and says so when it meets it:
 - Python control flow on the data (`if loss > 1`, `.item()`, `float(t)`, `.tolist()`):
@@ -99,9 +101,10 @@ class CompiledStep:
         with grad_mode.enable_grad(), _no_random_draws(x.backend):
             traced, (loss, output, *grads) = trace_with_output(
                 forward_and_backward, (x, y), source=self.model)
+        self._replay = traced._compile()
+        _check_replay(self._replay((x, y)), (loss, output, *grads), x.backend)
         self.traced = traced
         self._trained = tuple(p for p, _ in trained)
-        self._replay = traced._compile()
         self.output = output.detach()
         self._update([g.detach() for g in grads])
         return loss.detach()
@@ -129,6 +132,32 @@ class CompiledStep:
                        f"compiled for {info.describe()} on backend "
                        f"{self.traced.backend.name!r}; make another compile_step for these "
                        f"inputs (a shorter last batch, say), or convert them")
+
+
+# How far a replay may be from the traced step it repeats: the same primitives in the same
+# order, so only a fused kernel's or a parallel sum's rounding may differ.
+REPLAY_TOLERANCE = 1e-4
+
+
+def _check_replay(replayed, traced, backend):
+    """Compare the first replay with the step it was traced from (the same inputs and
+    parameters): anything the trace missed (an array changed in place outside the ops, a
+    value computed outside them) shows up here rather than as wrong training later."""
+    names = ["the loss", "the model's output"] + [f"gradient {i}" for i in
+                                                  range(len(traced) - 2)]
+    for name, got, expected in zip(names, replayed, traced):
+        if 0 in expected.shape:
+            continue
+        difference = backend.item(backend.max(backend.abs(backend.sub(got.data,
+                                                                      expected.data))))
+        scale = backend.item(backend.max(backend.abs(expected.data)))
+        if not difference <= REPLAY_TOLERANCE * scale + 1e-30:
+            raise RuntimeError(
+                f"jit.compile_step: replaying the traced step gives another value of {name} "
+                f"than the step itself (largest difference {difference:.3g}, of values up to "
+                f"{scale:.3g}): the model or loss computes something outside the ops that the "
+                f"trace cannot see. Train eagerly, and report the model if it uses only "
+                f"autograd ops.")
 
 
 def _describe(value):

@@ -42,27 +42,25 @@ class Traced:
         if not self._batched:
             program, replay = self.program, self._replay
         else:
-            entry = self._for_batch(inputs)
-            program, replay = entry
+            program, replay = self._for_batch(inputs)
         if function._tracer is not None or (grad_mode._state.enabled and self._wants_grad(inputs)):
             for i, value in enumerate(inputs):
-                self._check_input(i, value)
+                self._check_input(i, value, program if self._batched else None)
             return graph_replay(self, program, inputs)
         if replay is None:
             replay = self._compile(program)
         return replay(inputs)
 
     def _for_batch(self, inputs):
-        """[concrete program, its replay or None] for the batch size of `inputs`."""
-        for i in self._batched:
-            self._check_input(i, inputs[i])
-        batch = inputs[self._batched[0]].shape[0]
-        for i in self._batched[1:]:
-            if inputs[i].shape[0] != batch:
-                raise ValueError(f"traced {self.__name__}: inputs {self._batched[0]} and {i} "
-                                 f"have batch sizes {batch} and {inputs[i].shape[0]}; the "
-                                 f"inputs of one call share the batch size")
-        return self._entry(batch)
+        """[concrete program, its replay or None] for the batch size of `inputs`. The
+        replay checks every input against its concrete shapes (a batch size that differs
+        between inputs included), so the common call only reads the first one's."""
+        first = inputs[self._batched[0]]
+        if type(first) is not Tensor or not first.data.shape:
+            self._check_input(self._batched[0], first)
+        batch = first.data.shape[0]
+        entry = self._by_batch.get(batch)
+        return entry if entry is not None else self._entry(batch)
 
     def _entry(self, batch):
         entry = self._by_batch.get(batch)
@@ -70,8 +68,6 @@ class Traced:
             entry = self._by_batch[batch] = [specialize(self.program, batch), None]
             if len(self._by_batch) > KEPT_BATCH_SIZES:
                 self._by_batch.popitem(last=False)
-        else:
-            self._by_batch.move_to_end(batch)
         return entry
 
     def _wants_grad(self, inputs):
@@ -81,7 +77,9 @@ class Traced:
     def _compile(self, program=None):
         """The replay without a graph of `program` (default: this one, of fixed shapes)."""
         program = self.program if program is None else program
-        replay, source = array_replay(self, program, self._check_input)
+        check = self._check_input if program is self.program else (
+            lambda i, value: self._check_input(i, value, program))
+        replay, source = array_replay(self, program, check)
         if program is self.program:
             self._replay, self._source = replay, source
         else:
@@ -103,7 +101,9 @@ class Traced:
             self._compile(self._entry(self.example_batch or 1)[0] if self._batched else None)
         return self._source
 
-    def _check_input(self, i, value):
+    def _check_input(self, i, value, concrete=None):
+        """Raise the error for input `i` not matching the program; `concrete`, a program
+        made for one batch size, also checks the batch size against the call's."""
         info = self.program.slots[self.program.inputs[i]]
         traced = f"{info.describe()} on backend {self.backend.name!r}"
         if not isinstance(value, Tensor):
@@ -126,6 +126,11 @@ class Traced:
             raise TypeError(f"traced {self.__name__}: input {i} has dtype {value.dtype}, but "
                             f"the program was traced for {traced}; convert it with "
                             f".astype({info.dtype!r}) or trace again")
+        if concrete is not None and shape != concrete.slots[concrete.inputs[i]].shape:
+            first = self._batched[0]
+            raise ValueError(f"traced {self.__name__}: inputs {first} and {i} have batch "
+                             f"sizes {concrete.slots[concrete.inputs[first]].shape[0]} and "
+                             f"{shape[0]}; the inputs of one call share the batch size")
 
     def save(self, path):
         """Write the program and its weights to one safetensors file (see `jit.load`)."""

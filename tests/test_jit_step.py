@@ -172,3 +172,16 @@ def test_a_change_the_trace_cannot_see_is_caught_by_the_first_replay():
                                            "the loss"):
         ag.jit.compile_step(sneaky, nn.MSELoss(), nn.optim.SGD(model.parameters(), lr=0.1))(
             ag.randn(4, 3), ag.randn(4, 1))
+
+
+def test_the_playground_command_trains_with_a_compiled_step(tmp_path, capsys):
+    from nn.playground.cli import main
+
+    argv = ["--samples", "100", "--epochs", "2", "--out", str(tmp_path / "map.png")]
+    assert main(argv + ["--compile"]) == 0
+    compiled = capsys.readouterr().out
+    assert main(argv) == 0
+    eager = capsys.readouterr().out
+    assert "test accuracy:" in compiled
+    # The last epoch's losses, the picture and the accuracy: the same numbers either way.
+    assert compiled.splitlines()[-3:] == eager.splitlines()[-3:]

@@ -7,6 +7,8 @@
     again = ag.jit.load("model.safetensors")     # no model class needed
     ag.jit.export_onnx(traced, "model.onnx")
 
+`trace` makes the batch size symbolic by default (`dynamic_batch=True`, see dynamic.py).
+`compile_step(model, loss_fn, optimizer)` compiles a whole training step (see step.py).
 `compile` does the tracing per input shape, as a decorator. Without a graph to record, a
 replay calls the backend's primitives straight on arrays, and a backend that can fuse runs
 of elementwise instructions (`Backend.fuse_elementwise`) makes each run one kernel.

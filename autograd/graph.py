@@ -59,6 +59,13 @@ def stop_trace():
         active_traces -= 1
 
 
+def read_value(tensor, how):
+    """Report to this thread's tracer that a traced value is read out as Python data."""
+    tracer = tracing.tracer
+    if tracer is not None:
+        tracer.read_value(tensor, how)
+
+
 def record(op, args, result):
     """Report an op application to this thread's tracer, if it has one."""
     tracer = tracing.tracer

@@ -97,6 +97,8 @@ class Tensor:
     # ---------------------------------------------------------------- conversion
     def numpy(self):
         """A host NumPy array (copied from the device for a GPU backend)."""
+        if _graph.active_traces:
+            _graph.read_value(self, "numpy()")
         return self.backend.to_numpy(self.data)
 
     def item(self):
@@ -104,9 +106,13 @@ class Tensor:
             raise ValueError(f"item: the tensor has {self.size} elements (shape "
                              f"{tuple(self.shape)}); only a one-element tensor converts to a "
                              f"Python number")
+        if _graph.active_traces:
+            _graph.read_value(self, "item(), float(), int() or bool()")
         return self.backend.item(self.data)
 
     def tolist(self):
+        if _graph.active_traces:
+            _graph.read_value(self, "tolist()")
         return self.backend.tolist(self.data)
 
     def to(self, target=None, *, backend=None, dtype=None):
@@ -437,6 +443,7 @@ def _output_grad(op, output, grad):
     return grad
 
 
+from . import graph as _graph  # noqa: E402  (its tracer watches values read out)
 from .engine import run_backward  # noqa: E402  (the ops import Tensor from this module)
 from .function import primitive_op  # noqa: E402
 from .operands import operand  # noqa: E402

@@ -135,8 +135,6 @@ def accepting_torch_names(name, method):
     names = [p.name for p in parameters]
     if "axis" not in names:
         return method
-    default = parameters[names.index("axis")].default
-    default = None if default is inspect.Parameter.empty else default
     if name in ("max", "min"):
         def with_torch_names(tensor, axis=None, keepdims=False, **torch_names):
             if torch_names:
@@ -157,9 +155,23 @@ def accepting_torch_names(name, method):
             if torch_names:
                 axis, keepdims = torch_axis(name, axis, keepdims, torch_names)
             return method(tensor, axis, keepdims)
-    else:  # one axis, such as softmax's (-1 by default) or concat's (0)
-        def with_torch_names(first, axis=default, **torch_names):
-            if torch_names:
-                axis, _ = torch_axis(name, axis, None, torch_names, default_axis=default)
-            return method(first, axis)
+    else:  # any other function with an axis: softmax, concat, logsumexp, ...
+        position = names.index("axis")
+        default = parameters[position].default
+
+        def with_torch_names(*args, **kwargs):
+            if "dim" in kwargs:
+                axis = kwargs.get("axis", args[position] if len(args) > position else default)
+                if axis != default:
+                    raise TypeError(f"{name}: got both axis={axis!r} and dim="
+                                    f"{kwargs['dim']!r}; give one (dim is PyTorch's name for "
+                                    f"axis)")
+                args = args[:position]
+                kwargs["axis"] = kwargs.pop("dim")
+            if "keepdim" in kwargs:
+                if "keepdims" not in names:
+                    raise TypeError(f"{name}: unexpected keyword argument(s) keepdim; {name} "
+                                    f"takes dim= (pluggrad: axis=)")
+                kwargs["keepdims"] = bool(kwargs.pop("keepdim"))
+            return method(*args, **kwargs)
     return functools.wraps(method)(with_torch_names)

@@ -131,7 +131,7 @@ def test_a_program_prints_its_instructions():
         (8, 2), (8,), (8, 8), (8,), (1, 8), (1,)]
     text = str(traced)
     lines = text.splitlines()
-    assert lines[0] == "program forward(%0: float32[1, 2]):"
+    assert lines[0] == "program forward(%0: float32[batch, 2]):"
     assert "= Transpose(%1, axes=(1, 0))  # float32[2, 8]" in text
     assert lines[-1].startswith("    return %")
     assert "v0 = x0.data" in traced.code
@@ -185,14 +185,18 @@ def test_a_wrong_input_names_which_and_what_was_traced():
     with pytest.raises(ValueError, match=r"input 1 has shape \(4,\).*traced for "
                                          r"float32\[3\] on backend 'numpy'"):
         traced(random_input((2, 3), 2), random_input((4,), 3))
-    with pytest.raises(TypeError, match=r"input 0 has dtype float64.*float32\[2, 3\]"):
+    with pytest.raises(TypeError, match=r"input 0 has dtype float64.*float32\[batch, 3\]"):
         traced(random_input((2, 3), 2).astype("float64"), random_input((3,), 3))
     with pytest.raises(TypeError, match="takes 2 input"):
         traced(random_input((2, 3), 2))
     with pytest.raises(TypeError, match="input 1 is a list"):
         traced(random_input((2, 3), 2), [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"input 0 has shape \(5, 4\)"):
+        traced(random_input((5, 4), 2), random_input((3,), 3))
+    fixed = jit.trace(lambda a, b: a * b, random_input((2, 3), 0), random_input((3,), 1),
+                      dynamic_batch=False)
     with ag.no_grad(), pytest.raises(ValueError, match="input 0 has shape"):
-        traced(random_input((5, 3), 2), random_input((3,), 3))
+        fixed(random_input((5, 3), 2), random_input((3,), 3))
 
 
 def test_tracing_refuses_what_it_cannot_replay():
@@ -204,7 +208,14 @@ def test_tracing_refuses_what_it_cannot_replay():
     with pytest.raises(RuntimeError, match="in place"):
         jit.trace(in_place, random_input((3,), 0))
     with pytest.raises(TypeError, match="returned a float"):
+        jit.trace(lambda x: 1.5, random_input((3,), 0))
+    with pytest.raises(TypeError, match=r"reads %1 \(float32\[\], the result of Sum\) out "
+                                        r"as a Python value"):
         jit.trace(lambda x: x.sum().item(), random_input((3,), 0))
+    with pytest.raises(TypeError, match="Python control flow"):
+        jit.trace(lambda x: x * 2 if x.sum() > 0 else x, random_input((3,), 0))
+    with pytest.raises(TypeError, match="with tolist"):
+        jit.trace(lambda x: x * len(x.tolist()), random_input((3,), 0))
     with pytest.raises(TypeError, match="example input 0 is a list"):
         jit.trace(lambda x: x, [1.0])
     x = random_input((3,), 0)

@@ -7,6 +7,8 @@
     again = ag.jit.load("model.safetensors")     # no model class needed
     ag.jit.export_onnx(traced, "model.onnx")
 
+`trace` makes the batch size symbolic by default (`dynamic_batch=True`, see dynamic.py).
+`compile_step(model, loss_fn, optimizer)` compiles a whole training step (see step.py).
 `compile` does the tracing per input shape, as a decorator. Without a graph to record, a
 replay calls the backend's primitives straight on arrays, and a backend that can fuse runs
 of elementwise instructions (`Backend.fuse_elementwise`) makes each run one kernel.
@@ -16,8 +18,10 @@ from .compile import compile
 from .onnx_export import export_onnx
 from .program import Program
 from .serialization import load
+from .step import CompiledStep, compile_step
 from .traced import Traced
 from .tracer import trace
 
-__all__ = ["Program", "Traced", "compile", "export_onnx", "load", "trace"]
+__all__ = ["CompiledStep", "Program", "Traced", "compile", "compile_step", "export_onnx", "load",
+           "trace"]
 

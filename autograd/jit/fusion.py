@@ -76,6 +76,8 @@ def fuse(program, instructions, backend):
 
 def _run_length(program, instructions, start):
     """How many instructions from `start` form a run (0 if the first cannot fuse)."""
+    if instructions[start].in_place:
+        return 0
     shape = program.slots[instructions[start].outputs[0]].shape
     length = 0
     for instruction in instructions[start:]:
@@ -90,6 +92,8 @@ def _steps_of(instruction):
     """An elementwise instruction as steps (primitive, arguments), or None if it does not
     fuse. `PREVIOUS_STEP` among the arguments stands for the step before."""
     op, args = instruction.op, instruction.args
+    if instruction.saved or instruction.in_place:
+        return None
     if instruction.fn is None:
         if op not in _PRIMITIVES:
             return None

@@ -3,8 +3,13 @@
 Each instruction becomes one or a few ONNX nodes; Python scalars become constant
 initializers of the dtype NumPy would give them, and the weights become initializers read
 through `Tensor.numpy()`. An op without an ONNX form raises an error naming it.
+
+A program of symbolic batch exports with a dynamic first axis named "batch" on its inputs
+and outputs; a target shape holding the batch (a reshape's) is built in the graph from the
+first batched input's shape.
 """
 
+from .dynamic import BATCH
 from .ops import FUNCTIONS
 from .program import Ref
 
@@ -79,8 +84,22 @@ class _GraphBuilder:
 
     def value_info(self, name, slot):
         info = self.program.slots[slot]
-        return self.onnx.helper.make_tensor_value_info(name, self.types[info.dtype],
-                                                       list(info.shape))
+        shape = ["batch" if n is None else n for n in info.shape]
+        return self.onnx.helper.make_tensor_value_info(name, self.types[info.dtype], shape)
+
+    def shape(self, dims):
+        """A 1-D int64 value for a target shape; `BATCH` in it becomes the batch size read
+        from the first batched input."""
+        if BATCH not in dims:
+            return self.constant(list(dims), "int64")
+        batched = next(s for s in self.program.inputs
+                       if self.program.slots[s].shape[:1] == (None,))
+        batch = self.fresh()
+        self.node("Shape", [self.name(batched)], [batch], start=0, end=1)
+        parts = [batch if d is BATCH else self.constant([d], "int64") for d in dims]
+        out = self.fresh()
+        self.node("Concat", parts, [out], axis=0)
+        return out
 
     def fresh(self):
         self._count += 1
@@ -142,8 +161,7 @@ class _GraphBuilder:
             self.node("Transpose", [self.operand(args[0], dtype)], out, perm=list(args[1]))
         elif op in ("Reshape", "BroadcastTo"):
             self.node("Reshape" if op == "Reshape" else "Expand",
-                      [self.operand(args[0], dtype), self.constant(list(args[1]), "int64")],
-                      out)
+                      [self.operand(args[0], dtype), self.shape(args[1])], out)
         elif op in ("Softmax", "LogSoftmax"):
             self.node(op, [self.operand(args[0], dtype)], out, axis=args[1])
         elif op in ("Where", "where"):

@@ -50,14 +50,19 @@ class Slot:
             getattr(self, a) == getattr(other, a) for a in self.__slots__)
 
     def describe(self):
-        return f"{self.dtype}[{', '.join(map(str, self.shape))}]"
+        """`float32[batch, 2]`: the dtype and shape (`batch`: the symbolic batch size)."""
+        return f"{self.dtype}[{', '.join('batch' if n is None else str(n) for n in self.shape)}]"
 
 
 class Instruction:
     """One op applied to slots: `outputs = op(*args)`. `fn` is the op's Function, or None
-    for a backend primitive recorded outside the graph (a comparison, sign, argmax)."""
+    for a backend primitive recorded outside the graph (a comparison, sign, argmax).
 
-    __slots__ = ("op", "fn", "args", "outputs", "multiple")
+    `saved` lists (index, slot) pairs: values the op's forward saved for its backward that
+    are neither its inputs nor its outputs (cross-entropy's one-hot target), which a traced
+    backward pass reads. The replay takes them from the forward's context."""
+
+    __slots__ = ("op", "fn", "args", "outputs", "multiple", "saved", "in_place")
 
     def __init__(self, op, fn, args, outputs, multiple=False):
         self.op = op
@@ -65,11 +70,19 @@ class Instruction:
         self.args = tuple(args)
         self.outputs = tuple(outputs)
         self.multiple = multiple  # the op returned a tuple, even of one value
+        self.saved = ()
+        self.in_place = False  # a primitive that changes its first argument, with no output
+
+    def produced(self):
+        """Every slot this instruction writes: its outputs, its saved values, and the
+        argument an in-place primitive changes."""
+        changed = (self.args[0].slot,) if self.in_place else ()
+        return self.outputs + tuple(slot for _, slot in self.saved) + changed
 
     def __eq__(self, other):
         return isinstance(other, Instruction) and all(
             getattr(self, a) == getattr(other, a) for a in ("op", "args", "outputs",
-                                                            "multiple"))
+                                                            "multiple", "saved", "in_place"))
 
     def refs(self):
         """Every slot this instruction reads."""
@@ -84,7 +97,11 @@ class Instruction:
                 parts.append(_show(arg))
             else:
                 parts.append(f"{name}={_show(arg)}")
+        if self.in_place:
+            return f"{self.op}({', '.join(parts)})  # in place"
         targets = ", ".join(f"%{s}" for s in self.outputs)
+        if self.saved:
+            targets += " (saving " + ", ".join(f"%{s}" for _, s in self.saved) + ")"
         return f"{targets} = {self.op}({', '.join(parts)})"
 
 
@@ -120,7 +137,7 @@ class Program:
         needed = {ref.slot for ref in self.output_refs()}
         live = []
         for instruction in reversed(self.instructions):
-            if needed.intersection(instruction.outputs):
+            if needed.intersection(instruction.produced()):
                 live.append(instruction)
                 needed.update(ref.slot for ref in instruction.refs())
         live.reverse()
@@ -142,7 +159,7 @@ class Program:
                 lines.append(f"    {declare(slot)} = {kind} {self.slots[slot].name!r}")
         for instruction in self.instructions:
             shapes = ", ".join(self.slots[s].describe() for s in instruction.outputs)
-            lines.append(f"    {instruction!r}  # {shapes}")
+            lines.append(f"    {instruction!r}" + (f"  # {shapes}" if shapes else ""))
         lines.append(f"    return {_show(self.output)}")
         return "\n".join(lines)
 

@@ -2,7 +2,10 @@
 
 Without a graph, the program becomes one generated Python function: a line per instruction
 calling the backend primitive on arrays (or a fused kernel for a run of elementwise
-instructions), with no Tensor or graph object between the lines. Only names chosen here and
+instructions), with no Tensor or graph object between the lines. Each value is dropped
+(`del`) right after its last use, so its memory goes back to the allocator while the replay
+runs and the next value of that size takes it (see backends/allocator.py): a replay's peak
+is what is live at once, not every value it computes. Only names chosen here and
 slot numbers appear in its source; ops and attributes are bound by name from a namespace,
 so nothing read from a saved file ever becomes code.
 
@@ -20,14 +23,15 @@ from .program import Ref
 _MOST_ARGUMENTS = 64
 
 
-def array_replay(traced, check_input):
-    """The generated function `replay(inputs) -> outputs` of a Traced program, and its
-    source. `check_input(i, value)` raises the error for an input that does not match.
+def array_replay(traced, program, check_input):
+    """The generated function `replay(inputs) -> outputs` of `program` (the Traced's own,
+    or one of its batch sizes), and its source. `check_input(i, value)` raises the error
+    for an input that does not match.
 
     Instructions that read only parameters and constants (a weight's transpose) move to a
     `prepare()` whose results are kept until a parameter changes: it holds another array, or
     its version moved (an in-place op or an optimiser step)."""
-    program, backend = traced.program, traced.backend
+    backend = traced.backend
     instructions = program.live_instructions()
     weight_only = _weight_only(program, instructions)
     main = [i for i in instructions if i not in weight_only]
@@ -48,7 +52,8 @@ def array_replay(traced, check_input):
     if weight_only:
         body += _prepared_values(program, weight_only, kept)
     body += _parameter_loads(program, main)
-    body += _instruction_lines(main, fuse(program, main, backend), namespace)
+    computed = _instruction_lines(main, fuse(program, main, backend), namespace)
+    body += _release_dead_values(computed, {ref.slot for ref in program.output_refs()})
     lines += [f"    {line}" for line in body]
     lines.append(f"    return {_output_source(program.output)}")
 
@@ -64,7 +69,7 @@ def _weight_only(program, instructions):
     found = []
     for instruction in instructions:
         if all(ref.slot in fixed for ref in instruction.refs()):
-            fixed.update(instruction.outputs)
+            fixed.update(instruction.produced())
             found.append(instruction)
     return found
 
@@ -76,8 +81,8 @@ def _prepare_source(program, weight_only, kept, namespace):
     namespace["cache"] = [None] * (2 * len(parameters) + len(kept))
     state = [f"p{s}.data, p{s}._version" for s in parameters]
     values = [f"v{s}" for s in kept]
-    body = _parameter_loads(program, weight_only) + _instruction_lines(weight_only, {},
-                                                                       namespace)
+    computed = _instruction_lines(weight_only, {}, namespace)
+    body = _parameter_loads(program, weight_only) + _release_dead_values(computed, set(kept))
     return (["def prepare():"] + [f"    {line}" for line in body]
             + [f"    return [{', '.join(state + values)}]", ""])
 
@@ -99,7 +104,7 @@ def _parameters_read(program, instructions):
 
 def _kept(program, weight_only, main):
     """The values computed in `prepare()` that the rest of the program reads or returns."""
-    computed = {s for i in weight_only for s in i.outputs}
+    computed = {s for i in weight_only for s in i.produced()}
     read = {ref.slot for i in main for ref in i.refs()} | {
         ref.slot for ref in program.output_refs()}
     return sorted(computed & read)
@@ -123,8 +128,32 @@ def _parameter_loads(program, instructions):
     return [f"v{s} = p{s}.data" for s in _parameters_read(program, instructions)]
 
 
+def _release_dead_values(computed, keep):
+    """The lines of `computed` ((line, slots read, slots written) each), with a `del` of
+    every written value after the line that reads it last (right away if nothing does),
+    except the values in `keep`."""
+    last_read = {}
+    for index, (_, reads, writes) in enumerate(computed):
+        for slot in writes:
+            last_read[slot] = index
+        for slot in reads:
+            if slot in last_read:
+                last_read[slot] = index
+    dead_after = {}
+    for slot, index in last_read.items():
+        if slot not in keep:
+            dead_after.setdefault(index, []).append(slot)
+    lines = []
+    for index, (line, _, _) in enumerate(computed):
+        lines.append(line)
+        if index in dead_after:
+            lines.append("del " + ", ".join(f"v{s}" for s in sorted(dead_after[index])))
+    return lines
+
+
 def _instruction_lines(instructions, fused, namespace):
-    """A line per instruction (or per fused run): `v<out> = op<n>(v<in>, <attribute>)`."""
+    """A line per instruction (or per fused run), `v<out> = op<n>(v<in>, <attribute>)`, as
+    (line, slots read, slots written)."""
     lines = []
     position = 0
     while position < len(instructions):
@@ -132,13 +161,28 @@ def _instruction_lines(instructions, fused, namespace):
         if run is not None:
             name = f"fused{run.output_slots[0]}"
             namespace[name] = run.kernel
-            lines.append(f"{_targets(run.output_slots, True)} = "
-                         f"{name}({', '.join(f'v{s}' for s in run.input_slots)})")
+            line = (f"{_targets(run.output_slots, True)} = "
+                    f"{name}({', '.join(f'v{s}' for s in run.input_slots)})")
+            lines.append((line, run.input_slots, run.output_slots))
             position += run.length
             continue
         instruction = instructions[position]
-        name = f"op{instruction.outputs[0]}"
+        name = (f"op{instruction.outputs[0]}" if instruction.outputs
+                else f"into{instruction.args[0].slot}_{position}")
         args = [_source(arg, f"{name}_{i}", namespace) for i, arg in enumerate(instruction.args)]
+        if instruction.saved:
+            # The forward runs with a context that keeps what it saves, read out after it.
+            namespace[name] = instruction.fn.forward
+            namespace["SavingContext"] = SavingContext
+            saved = ", ".join(f"v{slot}" for _, slot in instruction.saved)
+            picks = ", ".join(f"{name}_ctx.saved[{index}]" for index, _ in instruction.saved)
+            line = (f"{name}_ctx = SavingContext(backend); "
+                    f"{_targets(instruction.outputs, instruction.multiple)} = "
+                    f"{name}({name}_ctx, {', '.join(args)}); {saved}, = {picks},")
+            lines.append((line, [ref.slot for ref in instruction.refs()],
+                          instruction.produced()))
+            position += 1
+            continue
         if instruction.fn is None and instruction.op == DETACH:
             call = args[0]
         elif instruction.fn is None:
@@ -150,9 +194,29 @@ def _instruction_lines(instructions, fused, namespace):
         else:
             namespace[name] = instruction.fn.forward
             call = f"{name}(ctx, {', '.join(args)})"
-        lines.append(f"{_targets(instruction.outputs, instruction.multiple)} = {call}")
+        if instruction.in_place:
+            lines.append((call, [ref.slot for ref in instruction.refs()], ()))
+            position += 1
+            continue
+        lines.append((f"{_targets(instruction.outputs, instruction.multiple)} = {call}",
+                      [ref.slot for ref in instruction.refs()], instruction.outputs))
         position += 1
     return lines
+
+
+class SavingContext:
+    """The context of a replayed forward whose saved values the program reads."""
+
+    __slots__ = ("__dict__", "backend", "saved")
+
+    output_backend = None
+
+    def __init__(self, backend):
+        self.backend = backend
+        self.saved = ()
+
+    def save_for_backward(self, *values):
+        self.saved = values
 
 
 def _targets(slots, multiple):
@@ -180,10 +244,10 @@ def _output_source(output):
     return f"Tensor(v{output.slot}, backend)"
 
 
-def graph_replay(traced, inputs, check=None):
-    """Run the program through the ops' `Function.apply` on Tensors, recording a graph.
+def graph_replay(traced, program, inputs, check=None):
+    """Run `program` through the ops' `Function.apply` on Tensors, recording a graph.
     `check(instruction, results)`, if given, sees each instruction's result Tensors."""
-    program, backend = traced.program, traced.backend
+    backend = traced.backend
     values = [None] * len(program.slots)
     for slot, tensor in zip(program.inputs, inputs):
         values[slot] = tensor

@@ -16,6 +16,7 @@ import backends
 from .. import files
 from ..tensor import Tensor
 from . import validation
+from .dynamic import BATCH
 from .ops import FUNCTIONS, builtin
 from .program import CONSTANT, INPUT, PARAMETER, RESULT, Instruction, Program, Ref
 from .traced import Traced
@@ -79,6 +80,8 @@ def _encode(value):
         return {"slice": [_encode(value.start), _encode(value.stop), _encode(value.step)]}
     if value is Ellipsis:
         return {"ellipsis": None}
+    if value is BATCH:
+        return {"batch": None}
     raise ValueError(f"jit save: cannot store an op argument of type {type(value).__name__} "
                      f"({value!r})")
 
@@ -150,8 +153,9 @@ def program_from_json(document):
     for entry in _expect_type(document["slots"], list, "slots"):
         kind, shape, dtype, name = _expect_type(entry, list, "slot")
         _expect(kind in (INPUT, PARAMETER, CONSTANT, RESULT), f"slot kind {kind!r}")
-        _expect(isinstance(shape, list) and all(type(n) is int and n >= 0 for n in shape),
-                f"slot shape {shape!r}")
+        _expect(isinstance(shape, list) and all(
+            type(n) is int and n >= 0 or n is None and i == 0 and kind in (INPUT, RESULT)
+            for i, n in enumerate(shape)), f"slot shape {shape!r}")
         _expect(isinstance(dtype, str) and dtype in _DTYPES,
                 f"slot dtype {dtype!r}")
         _expect(name is None or isinstance(name, str), f"slot name {name!r}")
@@ -198,6 +202,8 @@ def _decode(value, defined):
         _expect(isinstance(content, list) and len(content) == 3 and all(
             v is None or type(v) is int for v in content), f"slice {content!r}")
         return slice(*content)
+    if form == "batch":
+        return BATCH
     _expect(form == "ellipsis", f"argument form {form!r}")
     return Ellipsis
 

@@ -12,6 +12,7 @@ import math
 
 from .. import grad_mode
 from ..tensor import Tensor
+from .dynamic import is_dynamic, specialize
 from .replay import graph_replay
 
 MAX_SLOT_BYTES = 1 << 40
@@ -20,7 +21,10 @@ _ITEM_BYTES = {"float16": 2, "float32": 4, "float64": 8, "int32": 4, "int64": 8,
 
 
 def check_slot_sizes(program):
-    """ValueError for a slot that declares more than MAX_SLOT_BYTES."""
+    """ValueError for a slot that declares more than MAX_SLOT_BYTES (per sample, for a
+    program of symbolic batch)."""
+    if is_dynamic(program):
+        program = specialize(program, 1)
     for slot, info in enumerate(program.slots):
         size = math.prod(info.shape) * _ITEM_BYTES[info.dtype]
         if size > MAX_SLOT_BYTES:
@@ -32,6 +36,8 @@ def check_against_ops(traced):
     """Run the program once and raise ValueError at the first instruction whose results
     differ in number, shape or dtype from the slots it declares."""
     program, backend = traced.program, traced.backend
+    if is_dynamic(program):  # checked at a batch of 2 (1 could hide a broadcast)
+        program = specialize(program, 2)
     inputs = [_stand_in(program.slots[slot], backend) for slot in program.inputs]
 
     def check(instruction, results):
@@ -48,7 +54,7 @@ def check_against_ops(traced):
                                  f"the program declares {info.describe()}")
 
     with grad_mode.no_grad():
-        graph_replay(traced, inputs, check)
+        graph_replay(traced, program, inputs, check)
 
 
 def _stand_in(info, backend):

@@ -5,6 +5,11 @@ Two cases, each summed to a scalar loss and differentiated with respect to `x`:
   its figure at 4,194,304 elements and its sweep carry the Numba backend's targets;
 - `(x*0.5 + 1)*x`: arithmetic only, so memory traffic is all that limits it.
 
+Two more targets hold pluggrad's large-array path against the hand-written code: the numpy
+backend's activation case at 4,194,304 elements at most as slow as hand-written NumPy, and
+the numba backend's arithmetic case at 4,194,304 and 10^7 elements at least half the
+hand-fused kernel's throughput (at most twice its time).
+
 Compared: every pluggrad backend, hand-written NumPy (the same stable formulas, gradient
 written out by hand), a hand-fused Numba kernel (one parallel pass that computes the loss
 and writes the gradient: the limit for the Numba backend) and PyTorch.
@@ -25,6 +30,9 @@ HEADLINE_SIZE = 4_194_304
 HEADLINE_TARGET = 0.5
 SWEEP_TARGET = 1.10
 SWEEP_TOP = 7
+HAND_NUMPY_TARGET = 1.0
+HAND_FUSED_TARGET = 2.0
+HAND_FUSED_SIZES = (HEADLINE_SIZE, 10_000_000)
 
 
 def _data(n):
@@ -139,6 +147,11 @@ def _check_targets(session, seconds):
             f"{seconds[ACTIVATION, 'numpy', HEADLINE_SIZE] * 1e3:.2f} ms",
             lambda: CASES[ACTIVATION][PLUGGRAD]("numba", HEADLINE_SIZE))
 
+    _check_against_hand_written(session, seconds, ACTIVATION, "numpy", HAND_NUMPY,
+                                (HEADLINE_SIZE,), HAND_NUMPY_TARGET)
+    _check_against_hand_written(session, seconds, ARITHMETIC, "numba", HAND_NUMBA,
+                                HAND_FUSED_SIZES, HAND_FUSED_TARGET)
+
     for case in CASES:
         name = f"elementwise sweep, {case}"
         description = (f"{case} with backward, 10^2 to 10^{SWEEP_TOP} elements: numba "
@@ -155,3 +168,24 @@ def _check_targets(session, seconds):
             "worst at {:,}; ratios: {}".format(
                 worst, ", ".join(f"10^{len(str(n)) - 1}: {r:.2f}" for n, r in ratios.items())),
             lambda case=case, worst=worst: CASES[case][PLUGGRAD]("numba", worst))
+
+
+def _check_against_hand_written(session, seconds, case, backend, hand, sizes, limit):
+    """A target: `backend`'s time on `case` at most `limit`x the hand-written `hand` code's,
+    at the worst of `sizes`."""
+    name = f"elementwise {case}, {backend} backend against {hand}"
+    description = (f"{case} with backward on {' and '.join(f'{n:,}' for n in sizes)} float32: "
+                   f"{backend} backend at most {limit}x {hand}'s time")
+    ratios = {n: seconds[case, backend, n] / seconds[case, hand, n] for n in sizes
+              if (case, backend, n) in seconds and (case, hand, n) in seconds}
+    if not ratios:
+        missing = (session.why_not_run(backend) or session.why_not_run(hand)
+                   or "the sizes were not measured (see skipped)")
+        session.target_not_measured(name, description, limit, missing)
+        return
+    worst = max(ratios, key=ratios.get)
+    session.check_target(
+        name, description, ratios[worst], limit,
+        ", ".join(f"{n:,}: {backend} {seconds[case, backend, n] * 1e3:.2f} ms, {hand} "
+                  f"{seconds[case, hand, n] * 1e3:.2f} ms" for n in ratios),
+        lambda: CASES[case][PLUGGRAD](backend, worst))

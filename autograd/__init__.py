@@ -29,8 +29,7 @@ from .layer_ops import (adaptive_avg_pool2d, avg_pool2d, batch_norm, conv1d, con
 _PUBLIC_FUNCTIONS = ops.public_functions()
 globals().update(_PUBLIC_FUNCTIONS)
 
-from . import linalg  # noqa: E402  (after the functions it builds on)
-from . import jit  # noqa: E402  (after the ops it traces)
+from . import jit, linalg  # noqa: E402  (after the functions they build on and trace)
 
 __all__ = sorted([
     "arange", "bool_", "Context", "DType", "enable_grad", "eye", "float16", "float32",

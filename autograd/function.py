@@ -10,8 +10,7 @@ of gradients need no second set of formulas.
 
 import weakref
 
-from . import graph
-from . import grad_mode
+from . import grad_mode, graph
 from . import tensor as tensor_module
 from .graph import FREED, Node, edge
 from .tensor import _SCALARS, Tensor

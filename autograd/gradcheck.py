@@ -1,8 +1,8 @@
 """Compare analytic gradients with central finite differences, in float64."""
 
-from .gradients import grad
 from .creation import tensor
 from .grad_mode import enable_grad, no_grad
+from .gradients import grad
 from .tensor import Tensor
 
 

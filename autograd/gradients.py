@@ -6,6 +6,7 @@ from .engine import run_backward
 from .ops.shape import Stack
 from .tensor import Tensor, _output_grad
 
+
 def _as_sequence(name, value):
     if isinstance(value, Tensor):
         return [value]

@@ -14,8 +14,8 @@ from backends.base import window_count
 
 from . import grad_mode
 from .creation import rand, tensor
-from .ops.elementwise import where
 from .ops.conv import Conv2d, Fold, Pad, Unfold
+from .ops.elementwise import where
 from .ops.pool import MaxPool2d
 from .tensor import Tensor
 

@@ -18,8 +18,18 @@ import math
 from collections import namedtuple
 
 from .operands import as_tensor, as_tensor_like, common_backend
-from .ops.decompositions import (QR, SVD, Cholesky, Det, Eigh, Inv, SlogDet, Solve, eye_like,
-                                 transposed)
+from .ops.decompositions import (
+    QR,
+    SVD,
+    Cholesky,
+    Det,
+    Eigh,
+    Inv,
+    SlogDet,
+    Solve,
+    eye_like,
+    transposed,
+)
 from .ops.norms import EPSILON, Pinv, VectorNorm
 from .ops.reduce import kept_shape, normalize_axes
 

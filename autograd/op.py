@@ -30,8 +30,7 @@ before NumPy. Every other op takes `Function.apply`, the general path.
 
 import weakref
 
-from . import grad_mode
-from . import graph
+from . import grad_mode, graph
 from . import tensor as tensor_module
 from .function import Function, backend_mix_error, explained_error
 from .graph import Node, edge

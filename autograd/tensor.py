@@ -286,9 +286,7 @@ class Tensor:
         return self._in_place("/=", other, self.backend.div)
 
     # ---------------------------------------------------------------- containers
-    def __getitem__(self, index):
-        return getitem(self, index)
-
+    # `t[index]` is the op table's GetItem (installed with the operators).
     def __len__(self):
         if self.ndim == 0:
             raise TypeError("len() of a 0-d tensor")

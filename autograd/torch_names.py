@@ -6,6 +6,7 @@ The README's table "Coming from PyTorch" lists each habit and its pluggrad equiv
 import functools
 import inspect
 
+
 class ElementCount(int):
     """`Tensor.size`: the element count (NumPy's meaning, an int), also callable with
     PyTorch's meaning: `t.size()` is the shape, `t.size(d)` the length of axis `d`."""

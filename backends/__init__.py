@@ -10,8 +10,7 @@ __distribution__ = "pluggrad"  # what `autograd` and `nn` check: see family.py
 from .base import Backend, BackendUnavailable
 from .collectives import place_process, transport_for
 from .family import require_pluggrad
-from .registry import (available, current, get, instances, manual_seed, register,
-                       set_default, use)
+from .registry import available, current, get, instances, manual_seed, register, set_default, use
 
 __all__ = [
     "Backend",

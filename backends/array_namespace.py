@@ -5,7 +5,6 @@ the logic the GPU backend uses; a subclass adds only what its library does diffe
 """
 
 import contextlib
-import math
 
 import numpy
 

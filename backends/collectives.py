@@ -103,8 +103,9 @@ class NcclTransport:
     """NCCL collectives on CuPy device arrays, never staged through the host.
 
     Rank 0 makes NCCL's unique id and MPI broadcasts it, so MPI only starts the job and NCCL
-    moves the data. Each process uses its current GPU (see `place_process`). A reduction runs on a stream of its own, after the work already queued on the current
-    stream (which produced the gradients); `wait()` makes the current stream wait for it on
+    moves the data. Each process uses its current GPU (see `place_process`). A reduction
+    runs on a stream of its own, after the work already queued on the current stream (which
+    produced the gradients); `wait()` makes the current stream wait for it on
     the device, so the host never blocks. `nccl` and `cuda` are `cupy.cuda.nccl` and
     `cupy.cuda` unless given (tests give stand-ins)."""
 

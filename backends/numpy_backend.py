@@ -13,7 +13,6 @@ from .allocator import keep_freed_memory
 from .array_namespace import ArrayNamespaceBackend
 from .formulas import FLOAT_CODES, ufuncs
 
-
 SIGMOID_SIMD_MIN_SIZE = 1 << 12
 """From this size, sigmoid runs as its formula on NumPy's arrays: NumPy's SIMD exp beats the
 compiled ufunc's scalar one, while on small arrays the formula's six calls cost more than

@@ -16,8 +16,14 @@ import argparse
 import autograd as ag
 import nn
 from nn import distributed
-from nn.data import (DataLoader, DistributedSampler, StandardScaler, TensorDataset,
-                     make_spiral, train_test_split)
+from nn.data import (
+    DataLoader,
+    DistributedSampler,
+    StandardScaler,
+    TensorDataset,
+    make_spiral,
+    train_test_split,
+)
 from nn.parallel import DistributedDataParallel
 from nn.train import binary_accuracy
 

@@ -23,8 +23,12 @@ playwright = pytest.importorskip("playwright.sync_api",
                                  reason="playwright is not installed: pip install playwright")
 
 from nn.playground import FEATURES, Config  # noqa: E402
-from nn.playground.screenshot import TIMEOUT_MS, chromium, chromium_path  # noqa: E402
-from nn.playground.screenshot import wait_for_epoch  # noqa: E402
+from nn.playground.screenshot import (  # noqa: E402
+    TIMEOUT_MS,
+    chromium,
+    chromium_path,
+    wait_for_epoch,  # noqa: E402
+)
 from nn.playground.server import create_app, running  # noqa: E402
 from nn.playground.web_settings import Limits  # noqa: E402
 

@@ -24,12 +24,11 @@ pytest.importorskip("uvicorn", reason="the web extra is not installed: "
 httpx = pytest.importorskip("httpx", reason="httpx is not installed: pip install httpx")
 
 import backends  # noqa: E402
-from nn.playground import FEATURES, Config, Session  # noqa: E402
 from nn.models import ACTIVATIONS, INIT_NAMES  # noqa: E402
+from nn.playground import FEATURES, Config, Session  # noqa: E402
 from nn.playground.server import create_app, running  # noqa: E402
 from nn.playground.session import DATASETS, OPTIMIZERS  # noqa: E402
-from nn.playground.web_session import (WORKER_PREFIX, Snapshot, Scene, encode_map,  # noqa: E402
-                                       update_message)
+from nn.playground.web_session import WORKER_PREFIX, Scene, Snapshot, encode_map, update_message  # noqa: E402
 from nn.playground.web_settings import Limits  # noqa: E402
 
 SMALL = {"samples": 80, "hidden": [4, 3]}

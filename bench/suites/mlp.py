@@ -8,10 +8,10 @@ the loss, backward and an optimiser update on a fixed batch.
 
 The classifier runs a second time as one compiled program (`autograd.jit.compile_step`:
 forward, backward and the update traced once, replayed without graph objects, elementwise
-runs fused on Numba). A third case times only the classifier's eight matrix products (hand-written, the same BLAS
-calls every NumPy-based step makes): no step can be faster, so it shows how much of the
-hand-written step is left for fusion to save, and a classifier step measured faster than it
-is reported as noisy.
+runs fused on Numba). A third case times only the classifier's eight matrix products
+(hand-written, the same BLAS calls every NumPy-based step makes): no step can be faster,
+so it shows how much of the hand-written step is left for fusion to save, and a classifier
+step measured faster than it is reported as noisy.
 
 The fourth case is one epoch of `python -m nn.playground`'s default run, exactly as the
 command trains it (spiral, 2-8-8-1 tanh, 50 batches of 10 points, Adam), on each backend:

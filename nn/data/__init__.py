@@ -6,8 +6,14 @@ from .loader import DataLoader
 from .preprocessing import PCA, StandardScaler
 from .sampler import DistributedSampler
 from .split import train_test_split
-from .synthetic import (make_circle, make_gauss, make_reg_gauss, make_reg_plane, make_spiral,
-                        make_xor)
+from .synthetic import (
+                        make_circle,
+                        make_gauss,
+                        make_reg_gauss,
+                        make_reg_plane,
+                        make_spiral,
+                        make_xor,
+)
 
 __all__ = [
     "PCA",

@@ -45,11 +45,26 @@ import backends
 
 from ..models import ACTIVATIONS, INIT_NAMES
 from .features import FEATURES
-from .session import (DATASETS, EXTENT, OPTIMIZERS, OUTPUT_RANGES, PROBLEMS, REGULARIZATIONS,
-                      Config, ConfigError)
+from .session import (
+    DATASETS,
+    EXTENT,
+    OPTIMIZERS,
+    OUTPUT_RANGES,
+    PROBLEMS,
+    REGULARIZATIONS,
+    Config,
+    ConfigError,
+)
 from .web_guard import RequestGuard
-from .web_session import (COMMANDS, CommandQueueFullError, EpochLimitError, SessionEndedError,
-                          SessionLimitError, SessionRegistry, update_message)
+from .web_session import (
+    COMMANDS,
+    CommandQueueFullError,
+    EpochLimitError,
+    SessionEndedError,
+    SessionLimitError,
+    SessionRegistry,
+    update_message,
+)
 from .web_settings import Limits, default_settings, settings_schema, updated
 
 STATIC = Path(__file__).with_name("static")

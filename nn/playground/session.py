@@ -16,9 +16,19 @@ import autograd as ag
 import backends
 
 from .. import distributed, optim
-from ..data import (DataLoader, DistributedSampler, StandardScaler, TensorDataset, make_circle,
-                    make_gauss, make_reg_gauss, make_reg_plane, make_spiral, make_xor,
-                    train_test_split)
+from ..data import (
+    DataLoader,
+    DistributedSampler,
+    StandardScaler,
+    TensorDataset,
+    make_circle,
+    make_gauss,
+    make_reg_gauss,
+    make_reg_plane,
+    make_spiral,
+    make_xor,
+    train_test_split,
+)
 from ..functional import binary_cross_entropy_with_logits, mse_loss
 from ..layers import Linear
 from ..models import ACTIVATIONS, INIT_NAMES, build_mlp

@@ -19,8 +19,8 @@ from pydantic import ConfigDict, Field, ValidationError, create_model
 
 import backends
 
-from .features import FEATURES
 from ..models import ACTIVATIONS, INIT_NAMES
+from .features import FEATURES
 from .session import DATASETS, OPTIMIZERS, PROBLEMS, REGULARIZATIONS, Config, ConfigError
 
 MAX_SEED = 2 ** 32 - 1

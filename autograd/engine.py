@@ -9,9 +9,9 @@ bookkeeping on the nodes' slots rather than in dictionaries.
 
 from heapq import heappop, heappush
 
-from . import grad_mode
+from . import anomaly, grad_mode, graph
 from . import tensor as tensor_module
-from .graph import FREED, nodes_of
+from .graph import FREED, Constants, nodes_of
 from .tensor import Tensor, post_accumulate_hooked
 
 
@@ -160,12 +160,14 @@ def _run_nodes(queue, leaf_grads, retain_graph, captured_outputs, captured):
             node.check_saved_versions()
         if node._hooks or captured_outputs:
             grads = _observe(node, grads, captured_outputs, captured)
-        if node.n_outputs == 1:
+        if graph.observers and anomaly.is_anomaly_enabled():
+            input_grads = anomaly.checked_backward(node, grads)
+        elif node.n_outputs == 1:
             input_grads = node._backward(grads)
         else:
             input_grads = node._backward(*grads)
         if not retain_graph:  # drop what backward read: only the graph's skeleton stays
-            if node.saved is not None:
+            if node.saved is not None and type(node.saved) is not Constants:
                 node.saved = FREED
             node._out = None
         if node._fit is not None:

@@ -146,7 +146,7 @@ class Function(Node):
                       else Tensor(out, out_backend))
         else:
             result = ctx._record(args, out, out_backend)
-        if graph.active_traces:
+        if graph.observers:
             graph.record(cls, args, result)
         return result
 
@@ -245,7 +245,7 @@ def primitive_op(backend, name, *args):
     still records."""
     arrays = [a.data if isinstance(a, Tensor) else a for a in args]
     result = Tensor(getattr(backend, name)(*arrays), backend)
-    if graph.active_traces:
+    if graph.observers:
         tracer = graph.tracing.tracer
         if tracer is not None:
             tracer.record_primitive(name, args, result)

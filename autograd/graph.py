@@ -20,6 +20,13 @@ from .tensor import Tensor, new_tensor
 # What `saved` holds once a backward without `retain_graph` has run.
 FREED = object()
 
+class Constants(tuple):
+    """What a node saved when that is only Python numbers (`x * 0.5` keeps 0.5): nothing to
+    free after backward, so a second backward through the node works, as in PyTorch."""
+
+    __slots__ = ()
+
+
 # `next` numbers nodes in creation order: backward runs them newest first.
 node_counter = itertools.count()
 
@@ -32,31 +39,38 @@ class _Tracing(threading.local):
 
 tracing = _Tracing()
 
-# How many threads are tracing: ops look at this number first, so a program that never traces
-# pays one global lookup per op for tracing.
-active_traces = 0
+# How many observers are active: threads tracing (`autograd.jit`) and anomaly-mode blocks
+# (`autograd.detect_anomaly`). Ops look at this number first, so a program with neither pays
+# one global lookup per op for them.
+observers = 0
+_observers_lock = threading.Lock()
 
 
-_traces_lock = threading.Lock()
+def add_observer():
+    global observers
+    with _observers_lock:
+        observers += 1
+
+
+def remove_observer():
+    global observers
+    with _observers_lock:
+        observers -= 1
 
 
 def start_trace(tracer):
     """Send this thread's ops to `tracer` until `stop_trace()`."""
-    global active_traces
     if tracing.tracer is not None:
         raise RuntimeError("jit.trace: a trace is already running in this thread; trace the "
                            "outer function only (traced and compiled functions called inside "
                            "it are recorded op by op)")
     tracing.tracer = tracer
-    with _traces_lock:
-        active_traces += 1
+    add_observer()
 
 
 def stop_trace():
-    global active_traces
     tracing.tracer = None
-    with _traces_lock:
-        active_traces -= 1
+    remove_observer()
 
 
 def read_value(tensor, how):
@@ -67,10 +81,12 @@ def read_value(tensor, how):
 
 
 def record(op, args, result):
-    """Report an op application to this thread's tracer, if it has one."""
+    """Report an op application to the observers: this thread's tracer, if it has one, and
+    the anomaly check."""
     tracer = tracing.tracer
     if tracer is not None:
         tracer.record(op, args, result)
+    anomaly.check_forward(op, result)
 
 
 def nodes_of(roots):
@@ -130,7 +146,7 @@ class Node:
     n_outputs = 1
     _fit = None
     _hooks = None
-    _stack = None  # the forward's stack, recorded under detect_anomaly
+    _stack = None  # the user's stack when the node was made, kept under detect_anomaly
 
     @property
     def needs_input_grad(self):
@@ -187,3 +203,6 @@ def describe_producer(tensor):
 
 def version_clock():
     return tensor_module.version_clock
+
+
+from . import anomaly  # noqa: E402  (it uses the observer count above)

@@ -33,7 +33,7 @@ import weakref
 from . import grad_mode, graph
 from . import tensor as tensor_module
 from .function import Function, backend_mix_error, explained_error
-from .graph import Node, edge
+from .graph import Constants, Node, edge
 from .tensor import _SCALARS, Tensor, new_tensor
 
 OUTPUT = "output"
@@ -146,7 +146,7 @@ def _unary_apply(cls):
                 node._out = None
         else:
             result = new_tensor(out, backend)
-        if graph.active_traces:
+        if graph.observers:
             graph.record(cls, (x,), result)
         return result
 
@@ -168,6 +168,7 @@ def _binary_apply(cls):
             [(0 in reads_a, 1 in reads_a),
              (0 in reads_a or 0 in reads_b, 1 in reads_a or 1 in reads_b)]]
     keeps_a_for_a = 0 in reads_a
+    reads_for_a = bool(reads_a)
     state = grad_mode._state
     new_node = cls.__new__
     next_sequence = graph.node_counter.__next__
@@ -194,11 +195,13 @@ def _binary_apply(cls):
                 else:
                     node = new_node(cls)
                     grad_fn = a.grad_fn
-                    node.saved = (a if keeps_a_for_a else None, b)
+                    # With a number for `b`, only `a` itself is worth freeing after backward.
+                    node.saved = ((a, b) if keeps_a_for_a else Constants((None, b))
+                                  if reads_for_a else None)
                     result = record(node, backend, out, a if grad_fn is None else grad_fn
                                     if a._output_index == 0 else (grad_fn, a._output_index),
                                     None, a, b)
-                if graph.active_traces:
+                if graph.observers:
                     graph.record(cls, (a, b), result)
                 return result
             if isinstance(b, Tensor):
@@ -216,7 +219,7 @@ def _binary_apply(cls):
                         keep_a, keep_b = keep[edge_a is not None][edge_b is not None]
                         node.saved = (a if keep_a else None, b if keep_b else None)
                         result = record(node, backend, out, edge_a, edge_b, a, b)
-                    if graph.active_traces:
+                    if graph.observers:
                         graph.record(cls, (a, b), result)
                     return result
         return general(a, b)
@@ -254,7 +257,7 @@ def _binary_apply(cls):
                 node._fit = tuple([(d.shape, d.dtype) if e is not None else None
                                    for e, d in inputs])
             result = record(node, backend, out, edge_a, edge_b, a, b)
-        if graph.active_traces:
+        if graph.observers:
             graph.record(cls, (a, b), result)
         return result
 

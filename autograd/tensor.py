@@ -97,7 +97,7 @@ class Tensor:
     # ---------------------------------------------------------------- conversion
     def numpy(self):
         """A host NumPy array (copied from the device for a GPU backend)."""
-        if _graph.active_traces:
+        if _graph.observers:
             _graph.read_value(self, "numpy()")
         return self.backend.to_numpy(self.data)
 
@@ -106,12 +106,12 @@ class Tensor:
             raise ValueError(f"item: the tensor has {self.size} elements (shape "
                              f"{tuple(self.shape)}); only a one-element tensor converts to a "
                              f"Python number")
-        if _graph.active_traces:
+        if _graph.observers:
             _graph.read_value(self, "item(), float(), int() or bool()")
         return self.backend.item(self.data)
 
     def tolist(self):
-        if _graph.active_traces:
+        if _graph.observers:
             _graph.read_value(self, "tolist()")
         return self.backend.tolist(self.data)
 
@@ -195,7 +195,7 @@ class Tensor:
             if node._hooks is None:
                 node._hooks = {}
             hooks = node._hooks.setdefault(self._output_index, {})
-        return _HookHandle(hooks, fn)
+        return HookHandle(hooks, fn)
 
     def register_post_accumulate_grad_hook(self, fn):
         """Call `fn(self)` during backward as soon as this leaf's `.grad` holds all of this
@@ -214,7 +214,7 @@ class Tensor:
         except AttributeError:
             hooks = self._post_accumulate_hooks = {}
         post_accumulate_hooked.add(self)
-        return _HookHandle(hooks, fn)
+        return HookHandle(hooks, fn)
 
     # The arithmetic operators, and every method of the op table (the math, reductions
     # and shape methods), are installed by `autograd.ops` from the table: `t * u` calls the
@@ -392,12 +392,15 @@ def _rebuild(cls, backend_name, array, requires_grad):
     return tensor
 
 
-class _HookHandle:
+class HookHandle:
+    """What registering a hook returns (a tensor's, or a module's forward hook): `remove()`
+    takes the hook away. `hooks` is the dict the hook was added to, by a unique id."""
+
     _next_id = 0
 
     def __init__(self, hooks, fn):
-        _HookHandle._next_id += 1
-        self.id = _HookHandle._next_id
+        HookHandle._next_id += 1
+        self.id = HookHandle._next_id
         self.hooks = hooks
         hooks[self.id] = fn
 

@@ -73,6 +73,9 @@ class ArrayNamespaceBackend(Backend):
     def astype(self, a, dtype):
         return a.astype(dtype, copy=False)
 
+    def all_finite(self, a):
+        return bool(self.xp.isfinite(a).all())
+
     def dtype_name(self, a):
         return a.dtype.name
 

@@ -183,16 +183,10 @@ def _check_class_index_shape(op, input, target, axis):
 def _one_hot(op, input, target, axis):
     """Class indices `target` as a one-hot tensor shaped like `input` (classes on `axis`)."""
     _check_class_index_shape(op, input, target, axis)
-    classes = input.shape[axis]
-    if target.size:
-        low, high = target.min().item(), target.max().item()
-        if low < 0 or high >= classes:
-            raise ValueError(f"{op}: class indices must be in [0, {classes - 1}], got values "
-                             f"in [{low}, {high}]")
-    class_shape = [1] * input.ndim
-    class_shape[axis] = classes
-    labels = ag.arange(classes, backend=input.backend).reshape(class_shape)
-    return (target.unsqueeze(axis) == labels).astype(input.dtype)
+    try:
+        return ag.one_hot(target, input.shape[axis], axis, input.dtype)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{op}: {str(error).removeprefix('one_hot: ')}") from None
 
 
 def _as_target(op, input, target):

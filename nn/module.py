@@ -9,6 +9,7 @@ extra.
 from collections import namedtuple
 
 import autograd as ag
+from autograd.tensor import HookHandle
 
 IncompatibleKeys = namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
@@ -31,21 +32,6 @@ class Parameter(ag.Tensor):
 
     def __repr__(self):
         return "Parameter containing:\n" + super().__repr__()
-
-
-class _ForwardHookHandle:
-    """What `register_forward_hook` returns: `remove()` takes the hook away."""
-
-    _next_id = 0
-
-    def __init__(self, hooks, fn):
-        _ForwardHookHandle._next_id += 1
-        self.id = _ForwardHookHandle._next_id
-        self.hooks = hooks
-        hooks[self.id] = fn
-
-    def remove(self):
-        self.hooks.pop(self.id, None)
 
 
 class Module:
@@ -124,7 +110,7 @@ class Module:
     def register_forward_hook(self, fn):
         """Call `fn(module, inputs, output)` after every forward; a non-None return value
         replaces the output. Returns a handle whose `remove()` takes the hook away."""
-        return _ForwardHookHandle(self._forward_hooks, fn)
+        return HookHandle(self._forward_hooks, fn)
 
     # ---------------------------------------------------------------- registration
     def __setattr__(self, name, value):

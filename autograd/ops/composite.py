@@ -8,6 +8,7 @@ import math
 
 from .. import grad_mode
 from ..op import Op
+from ..tensor import Tensor
 from .reduce import _reduced_axis_arg, kept_shape, normalize_axes
 
 
@@ -97,18 +98,7 @@ class CrossEntropy(Op):
     def forward(ctx, logits, labels, axis, label_smoothing, reduction):
         backend = ctx.backend
         classes = logits.shape[axis]
-        if labels.size:
-            # Checked here on the arrays: two reductions instead of two recorded ops. (The
-            # op's name is put in front of the message on the way out.)
-            low, high = backend.item(backend.min(labels)), backend.item(backend.max(labels))
-            if low < 0 or high >= classes:
-                raise ValueError(f"class indices must be in [0, {classes - 1}], got values "
-                                 f"in [{low}, {high}]")
-        class_shape = [1] * logits.ndim
-        class_shape[axis] = classes
-        class_ids = backend.reshape(backend.arange(0, classes, 1, "int64"), tuple(class_shape))
-        target = backend.astype(backend.eq(backend.expand_dims(labels, axis), class_ids),
-                                backend.dtype_name(logits))
+        target = one_hot_array(backend, labels, classes, axis, backend.dtype_name(logits))
         if label_smoothing:
             target = backend.add(backend.mul(target, 1.0 - label_smoothing),
                                  label_smoothing / classes)
@@ -138,3 +128,33 @@ class CrossEntropy(Op):
             scale = grad
         return (probs - target) * scale, None, None, None, None
 
+
+def one_hot_array(backend, labels, classes, axis, dtype):
+    """Integer class indices as a one-hot array with the classes on `axis`, after checking
+    that each is in [0, classes): the one place both cross-entropy and `one_hot` do this."""
+    if backend.dtype_name(labels) not in ("int32", "int64"):
+        raise TypeError(f"class indices must be integers, got {backend.dtype_name(labels)}; "
+                        f"convert them with .astype('int64')")
+    if labels.size:
+        low, high = backend.item(backend.min(labels)), backend.item(backend.max(labels))
+        if low < 0 or high >= classes:
+            raise ValueError(f"class indices must be in [0, {classes - 1}], got values in "
+                             f"[{low}, {high}]")
+    axis = axis % (labels.ndim + 1)
+    class_shape = [1] * (labels.ndim + 1)
+    class_shape[axis] = classes
+    class_ids = backend.reshape(backend.arange(0, classes, 1, "int64"), tuple(class_shape))
+    return backend.astype(backend.eq(backend.expand_dims(labels, axis), class_ids), dtype)
+
+
+def one_hot(labels, num_classes, axis=-1, dtype="float32"):
+    """Class indices as one-hot vectors along a new axis `axis` (PyTorch's
+    `nn.functional.one_hot`, with NumPy's axis and a float dtype by default): a constant."""
+    from ..operands import as_tensor
+
+    labels = as_tensor(labels)
+    try:
+        array = one_hot_array(labels.backend, labels.data, num_classes, axis, dtype)
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"one_hot: {error}") from None
+    return Tensor(array, labels.backend)

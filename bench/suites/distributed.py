@@ -23,7 +23,7 @@ import subprocess
 import sys
 
 from ..session import Metric
-from ..timing import FULL, QUICK, Timing
+from ..timing import FULL, QUICK, summarize
 
 NAME = "distributed"
 BACKEND = "numpy"
@@ -71,7 +71,9 @@ def _record(session, case, comparator, size, timing, metric):
     record = {"suite": NAME, "case": case, "comparator": comparator, "size": size,
               "seconds": timing, "metric": {"unit": metric.unit,
                                             "median": metric.of(timing["median"]),
-                                            "min": low, "max": high}}
+                                            "min": low, "max": high,
+                                            "spread": timing["spread"]},
+              "noisy": list(timing["noisy"])}
     print(f"  {NAME:13} {case[:34]:34} {comparator:11} {size:>11,}  "
           f"{record['metric']['median']:12.4g} {metric.unit}", file=sys.stderr)
     session.measurements.append(record)
@@ -141,8 +143,8 @@ def _timed(step, budget, comm):
             samples.append(comm.allreduce((MPI.Wtime() - start) / calls, op=MPI.MAX))
     finally:
         gc.enable()
-    return Timing(median=sorted(samples)[len(samples) // 2], min=min(samples),
-                  max=max(samples), repeats=repeats, calls_per_repeat=calls).as_dict()
+    # The other ranks are this job's own work, not interference: no CPU-busy measure.
+    return summarize(samples, calls, others_busy_cpus=None).as_dict()
 
 
 def _job(quick):

@@ -61,7 +61,7 @@ def exports():
     for op in OPS.values():
         if op.method is not None:
             found[op.method] = (op.__dict__["call"].__func__ if "call" in op.__dict__
-                                else op.apply, True)
+                                else op.apply if op.uses is not None else _applying(op), True)
         if op.function is not None:
             found[op.function] = (op.__dict__["call"].__func__, False)
     for name, fn in COMPOSED.items():
@@ -101,6 +101,17 @@ class Op(Function):
 
     def backward(ctx, *grads):
         raise NotImplementedError
+
+
+def _applying(op):
+    """`op.apply` as a plain function, to be a Tensor method (a classmethod would not take
+    the tensor as its first argument there)."""
+    def method(tensor, *args):
+        return op.apply(tensor, *args)
+
+    method.__name__ = op.method
+    method.__doc__ = op.__doc__
+    return method
 
 
 def _primitive_forward(primitive):

@@ -182,8 +182,12 @@ class LiveSession:
             future.set_result(None)
 
     def _check_open(self):
+        """Called after every batch: stop if the session ended, and let the server's threads
+        run (a training thread otherwise keeps the interpreter for whole switch intervals,
+        and each request needs it many times)."""
         if self.closed:
             raise _Stopped
+        time.sleep(0)
 
     def _train_one_epoch(self):
         try:

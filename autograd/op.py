@@ -130,6 +130,7 @@ def _unary_apply(cls):
     saves_input = 0 in reads
     state = grad_mode._state
     new_node = cls.__new__
+    new_object = object.__new__
     next_sequence = graph.node_counter.__next__
     ref = weakref.ref
 
@@ -139,6 +140,14 @@ def _unary_apply(cls):
             out = getattr(backend, primitive)(x.data)
         except (ValueError, TypeError, OverflowError) as error:
             raise explained_error(cls, error, (x,)) from error
+        # The result made as new_tensor makes it, written out: a call costs what this does.
+        result = new_object(Tensor)
+        result.data = out
+        result.backend = backend
+        result.grad = None
+        result._output_index = 0
+        result._version = 0
+        result._hooks = None
         if x.requires_grad and state.enabled:
             node = new_node(cls)
             grad_fn = x.grad_fn
@@ -148,7 +157,8 @@ def _unary_apply(cls):
             node._sequence = next_sequence()
             node._saved_at = tensor_module.version_clock
             node._grads = None
-            result = new_tensor(out, backend, True, node)
+            result.requires_grad = True
+            result.grad_fn = node
             if saves_output:
                 node.saved = out
                 node._out = ref(result)
@@ -156,7 +166,8 @@ def _unary_apply(cls):
                 node.saved = (x,) if saves_input else None
                 node._out = None
         else:
-            result = new_tensor(out, backend)
+            result.requires_grad = False
+            result.grad_fn = None
         if graph.observers:
             graph.record(cls, (x,), result)
         return result
@@ -182,58 +193,64 @@ def _binary_apply(cls):
     reads_for_a = bool(reads_a)
     state = grad_mode._state
     new_node = cls.__new__
+    new_object = object.__new__
     next_sequence = graph.node_counter.__next__
 
-    def record(node, backend, out, edge_a, edge_b, a, b):
-        node.next = (edge_a, edge_b)
-        node.backend = backend
-        node._sequence = next_sequence()
-        node._saved_at = tensor_module.version_clock
-        node._grads = None
-        node._out = None
-        return new_tensor(out, backend, True, node)
-
     def apply(a, b):
-        if isinstance(a, Tensor) and a.backend is getattr(b, "backend", a.backend):
-            backend = a.backend
-            if type(b) in _SCALARS:
-                try:
-                    out = getattr(backend, primitive)(a.data, b)
-                except (ValueError, TypeError, OverflowError) as error:
-                    raise explained_error(cls, error, (a, b)) from error
-                if not (a.requires_grad and state.enabled):
-                    result = new_tensor(out, backend)
-                else:
-                    node = new_node(cls)
-                    grad_fn = a.grad_fn
-                    # With a number for `b`, only `a` itself is worth freeing after backward.
-                    node.saved = ((a, b) if keeps_a_for_a else Constants((None, b))
-                                  if reads_for_a else None)
-                    result = record(node, backend, out, a if grad_fn is None else grad_fn
-                                    if a._output_index == 0 else (grad_fn, a._output_index),
-                                    None, a, b)
-                if graph.observers:
-                    graph.record(cls, (a, b), result)
-                return result
-            if isinstance(b, Tensor):
-                a_data, b_data = a.data, b.data
-                if a_data.shape == b_data.shape and a_data.dtype is b_data.dtype:
-                    try:
-                        out = getattr(backend, primitive)(a_data, b_data)
-                    except (ValueError, TypeError, OverflowError) as error:
-                        raise explained_error(cls, error, (a, b)) from error
-                    if not ((a.requires_grad or b.requires_grad) and state.enabled):
-                        result = new_tensor(out, backend)
-                    else:
-                        node = new_node(cls)
-                        edge_a, edge_b = edge(a), edge(b)
-                        keep_a, keep_b = keep[edge_a is not None][edge_b is not None]
-                        node.saved = (a if keep_a else None, b if keep_b else None)
-                        result = record(node, backend, out, edge_a, edge_b, a, b)
-                    if graph.observers:
-                        graph.record(cls, (a, b), result)
-                    return result
-        return general(a, b)
+        if not isinstance(a, Tensor):
+            return general(a, b)
+        backend = a.backend
+        if type(b) in _SCALARS:
+            try:
+                out = getattr(backend, primitive)(a.data, b)
+            except (ValueError, TypeError, OverflowError) as error:
+                raise explained_error(cls, error, (a, b)) from error
+            recording = a.requires_grad and state.enabled
+            if recording:
+                grad_fn = a.grad_fn
+                edges = ((a if grad_fn is None else grad_fn if a._output_index == 0
+                          else (grad_fn, a._output_index)), None)
+                # With a number for `b`, only `a` itself is worth freeing after backward.
+                saved = ((a, b) if keeps_a_for_a else Constants((None, b)) if reads_for_a
+                         else None)
+        elif (isinstance(b, Tensor) and b.backend is backend
+              and a.data.shape == b.data.shape and a.data.dtype is b.data.dtype):
+            try:
+                out = getattr(backend, primitive)(a.data, b.data)
+            except (ValueError, TypeError, OverflowError) as error:
+                raise explained_error(cls, error, (a, b)) from error
+            recording = (a.requires_grad or b.requires_grad) and state.enabled
+            if recording:
+                edges = (edge(a), edge(b))
+                keep_a, keep_b = keep[edges[0] is not None][edges[1] is not None]
+                saved = (a if keep_a else None, b if keep_b else None)
+        else:
+            return general(a, b)
+        # The result made as new_tensor makes it, written out: a call costs what this does.
+        result = new_object(Tensor)
+        result.data = out
+        result.backend = backend
+        result.grad = None
+        result._output_index = 0
+        result._version = 0
+        result._hooks = None
+        if recording:
+            node = new_node(cls)
+            node.next = edges
+            node.saved = saved
+            node.backend = backend
+            node._sequence = next_sequence()
+            node._saved_at = tensor_module.version_clock
+            node._grads = None
+            node._out = None
+            result.requires_grad = True
+            result.grad_fn = node
+        else:
+            result.requires_grad = False
+            result.grad_fn = None
+        if graph.observers:
+            graph.record(cls, (a, b), result)
+        return result
 
     def general(a, b):
         if isinstance(a, Tensor):
@@ -267,7 +284,13 @@ def _binary_apply(cls):
                    for e, d in inputs):
                 node._fit = tuple([(d.shape, d.dtype) if e is not None else None
                                    for e, d in inputs])
-            result = record(node, backend, out, edge_a, edge_b, a, b)
+            node.next = (edge_a, edge_b)
+            node.backend = backend
+            node._sequence = next_sequence()
+            node._saved_at = tensor_module.version_clock
+            node._grads = None
+            node._out = None
+            result = new_tensor(out, backend, True, node)
         if graph.observers:
             graph.record(cls, (a, b), result)
         return result

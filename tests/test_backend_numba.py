@@ -127,7 +127,17 @@ def test_conformance_sizes_straddle_the_thresholds():
 
 # ------------------------------------------------------------------------------ cache
 def test_cache_stays_next_to_the_code_when_that_is_writable(tmp_path):
-    assert numba_cache.cache_folder(str(tmp_path), environ={}) is None
+    folder = numba_cache.cache_folder(str(tmp_path), environ={})
+    assert folder == str(tmp_path / "__pycache__" /
+                         f"numba-formulas-{numba_cache.formulas_version()}")
+
+
+def test_a_change_of_the_formulas_changes_the_cache_folder(tmp_path, monkeypatch):
+    """Numba would load a kernel compiled with an old formula inlined: the folder is named
+    after the formulas' source, so a new formula starts an empty one."""
+    before = numba_cache.cache_folder(str(tmp_path), environ={})
+    monkeypatch.setattr(numba_cache, "formulas_version", lambda: "another")
+    assert numba_cache.cache_folder(str(tmp_path), environ={}) != before
 
 
 def test_cache_goes_to_the_user_cache_folder_when_the_code_is_read_only(tmp_path):
@@ -136,7 +146,8 @@ def test_cache_goes_to_the_user_cache_folder_when_the_code_is_read_only(tmp_path
     (read_only / "__pycache__").write_text("a file where the cache folder would go")
     environ = {"XDG_CACHE_HOME": str(tmp_path / "user-cache")}
     folder = numba_cache.cache_folder(str(read_only), environ=environ)
-    assert folder == str(tmp_path / "user-cache" / "pluggrad" / "numba")
+    assert folder == str(tmp_path / "user-cache" / "pluggrad" / "numba" /
+                         f"numba-formulas-{numba_cache.formulas_version()}")
     assert os.path.isdir(folder)
 
 

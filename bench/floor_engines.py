@@ -7,10 +7,12 @@ broadcast reduction or error messages, and only the ops the chain uses.
 
 - `Value` is the least any Python engine that records a graph can do: one object per op and
   one closure per backward rule, on arrays.
-- `Tensor` is pluggrad's own design with all of that stripped: each op a `Function` with
+- `Tensor` is the `Function` protocol with all of that stripped: each op a `Function` with
   `forward(ctx, arrays)` and `backward(ctx, Tensors)`, a context that saves for backward,
   `apply` with a no-grad path, and backward rules in Tensor ops (so, in pluggrad, they can be
-  differentiated again). Its cost is the least this design allows.
+  differentiated again). pluggrad's custom ops take this protocol; its built-in ops take the
+  leaner path of `autograd.op` (no context object, and the operators call each op's
+  generated `apply` directly).
 """
 
 import heapq

@@ -11,8 +11,9 @@ what backward needs, and walks it back by hand; PyTorch runs it with eager CPU a
 
 Two more cases run the chain through the minimal engines of `bench/floor_engines.py`: one
 of closures on arrays, the least any Python engine that records a graph can cost per op, and
-pluggrad's own design (Function, context, apply, backward in Tensor ops) stripped of every
-check, the least this design can cost. The targets' details give both as ratios to PyTorch.
+the `Function` protocol (context, apply, backward in Tensor ops) stripped of every check,
+the least that protocol can cost (built-in ops take the leaner path of `autograd.op`). The
+targets' details give both as ratios to PyTorch.
 """
 
 import numpy

@@ -10,7 +10,6 @@ without it (or without a GPU) gets a `BackendUnavailable` that says why.
 """
 
 import importlib
-import inspect
 
 import numpy
 
@@ -120,7 +119,7 @@ class _FusedKernels:
     def elementwise(self, formula):
         kernel = self._made.get(formula)
         if kernel is None:
-            names = list(inspect.signature(formula).parameters)
+            names = list(formulas.parameters(formula))
             kernel = self._made[formula] = self._cupy.ElementwiseKernel(
                 ", ".join(f"T {n}" for n in names), "T out",
                 formulas.cuda_source(formula, ["out"]), f"pluggrad_{formula.__name__}")
@@ -132,7 +131,7 @@ class _FusedKernels:
         kernel = self._made.get(formula)
         if kernel is None:
             updated = formulas.UPDATES[formula]
-            names = list(inspect.signature(formula).parameters)
+            names = list(formulas.parameters(formula))
             inputs = [f"{'bool' if n in formulas.FLAGS else 'T'} {n}" for n in names
                       if n not in updated]
             made = self._cupy.ElementwiseKernel(

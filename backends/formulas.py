@@ -17,6 +17,7 @@ independent reference the conformance tests check these against.
 """
 
 import ast
+import functools
 import inspect
 import math
 import os
@@ -149,15 +150,20 @@ def adagrad_constants(step, lr, lr_decay, weight_decay, eps):
             "eps": eps}
 
 
+@functools.cache
+def parameters(formula):
+    """`formula`'s parameter names, in order (looked up once: updates run every step)."""
+    return tuple(inspect.signature(formula).parameters)
+
+
 def arguments(formula, values):
     """`formula`'s arguments, in order, from a dict of named values."""
-    return [values[name] for name in inspect.signature(formula).parameters]
+    return [values[name] for name in parameters(formula)]
 
 
 def constants_in_order(formula, constants):
     """The values of `constants` that `formula` takes, in its order."""
-    return [constants[name] for name in inspect.signature(formula).parameters
-            if name in constants]
+    return [constants[name] for name in parameters(formula) if name in constants]
 
 
 # ------------------------------------------------------------------------ NumPy ufuncs

@@ -5,9 +5,14 @@ import sys
 
 try:
     import backends.family  # noqa: F401
+    # An editable install's finder can supply pluggrad's `backends.family` under a foreign
+    # `backends`: the package itself must be pluggrad's.
+    foreign = getattr(sys.modules["backends"], "__distribution__", None) != "pluggrad"
 except ModuleNotFoundError as error:
     if error.name != "backends.family":
         raise
+    foreign = True
+if foreign:
     raise ImportError(
         f"autograd needs pluggrad's `backends` package, but `import backends` found another "
         f"package of that name at {getattr(sys.modules.get('backends'), '__file__', None)}. "

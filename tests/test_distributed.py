@@ -406,5 +406,6 @@ def test_the_distributed_bench_suite_launches_itself_and_reports_both_figures(tm
                        (suite.AVERAGING, suite.BARE, elements): "ms"}
     assert [t["name"] for t in results["targets"]] == ["distributed speed-up",
                                                        "distributed averaging"]
-    assert all(t["status"] in {"met", "missed"} and t["ratio"] > 0
+    # A verdict, or "noisy" when the figures behind it are not steady enough for one.
+    assert all(t["status"] in {"met", "missed", "noisy"} and t["ratio"] > 0
                for t in results["targets"])

@@ -80,7 +80,7 @@ def test_an_in_place_change_names_the_producer_the_consumer_and_the_versions(bac
 def test_in_place_ops_across_backends_raise_and_leave_the_tensor_unchanged():
     if backends.available().get("numba") is not True:
         pytest.skip("numba backend unavailable")
-    x = ag.tensor([1.0, 2.0])
+    x = ag.tensor([1.0, 2.0], backend="numpy")
     y = ag.tensor([1.0, 1.0], backend="numba")
     with pytest.raises(TypeError, match="different backends.*'numpy'.*'numba'"):
         x += y

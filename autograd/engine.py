@@ -151,41 +151,57 @@ def _run_nodes(queue, leaf_grads, retain_graph, captured_outputs, captured):
     in `leaf_grads`, a parent node's on the node, which joins the queue with its first one.
 
     This loop runs once per op of every backward pass, so the common case (one output, one
-    gradient) takes no helper calls."""
-    while queue:
-        node = heappop(queue)[1]
-        grads = node._grads
-        node._grads = None
-        if node.saved is FREED or node._saved_at != tensor_module.version_clock:
-            node.check_saved_versions()
-        if node._hooks or captured_outputs:
-            grads = _observe(node, grads, captured_outputs, captured)
-        if graph.observers and anomaly.is_anomaly_enabled():
-            input_grads = anomaly.checked_backward(node, grads)
-        elif node.n_outputs == 1:
-            input_grads = node._backward(grads)
-        else:
-            input_grads = node._backward(*grads)
-        if not retain_graph:  # drop what backward read: only the graph's skeleton stays
-            if node.saved is not None and type(node.saved) is not Constants:
-                node.saved = FREED
-            node._out = None
-        if node._fit is not None:
-            input_grads = _fit_to_inputs(node, input_grads)
-        for parent, grad in zip(node.next, input_grads):
-            if parent is None or grad is None:
-                continue
-            if isinstance(parent, Tensor):
-                _add_leaf_grad(leaf_grads, parent, grad)
-            elif type(parent) is tuple:
-                _add_node_grad(parent[0], parent[1], grad, queue)
-            elif parent._grads is None:
-                parent._grads = grad if parent.n_outputs == 1 else _first_grads(parent, grad)
-                heappush(queue, (-parent._sequence, parent))
-            elif parent.n_outputs == 1:
-                parent._grads = parent._grads + grad
+    gradient) takes no helper calls, and a chain of ops takes no heap: a parent that is the
+    only node waiting runs next without joining the queue (`following`)."""
+    following = None
+    try:
+        while following is not None or queue:
+            if following is None:
+                node = heappop(queue)[1]
             else:
-                _add_node_grad(parent, 0, grad, queue)
+                node, following = following, None
+            grads = node._grads
+            node._grads = None
+            if node.saved is FREED or node._saved_at != tensor_module.version_clock:
+                node.check_saved_versions()
+            if node._hooks or captured_outputs:
+                grads = _observe(node, grads, captured_outputs, captured)
+            if graph.observers and anomaly.is_anomaly_enabled():
+                input_grads = anomaly.checked_backward(node, grads)
+            elif node.n_outputs == 1:
+                input_grads = node._backward(grads)
+            else:
+                input_grads = node._backward(*grads)
+            if not retain_graph:  # drop what backward read: only the graph's skeleton stays
+                if node.saved is not None and type(node.saved) is not Constants:
+                    node.saved = FREED
+                node._out = None
+            if node._fit is not None:
+                input_grads = _fit_to_inputs(node, input_grads)
+            for parent, grad in zip(node.next, input_grads):
+                if parent is None or grad is None:
+                    continue
+                if isinstance(parent, Tensor):
+                    _add_leaf_grad(leaf_grads, parent, grad)
+                    continue
+                if following is not None:  # a second parent waits: both take the queue
+                    heappush(queue, (-following._sequence, following))
+                    following = None
+                if type(parent) is tuple:
+                    _add_node_grad(parent[0], parent[1], grad, queue)
+                elif parent._grads is None:
+                    parent._grads = grad if parent.n_outputs == 1 else _first_grads(parent, grad)
+                    if queue:
+                        heappush(queue, (-parent._sequence, parent))
+                    else:
+                        following = parent
+                elif parent.n_outputs == 1:
+                    parent._grads = parent._grads + grad
+                else:
+                    _add_node_grad(parent, 0, grad, queue)
+    finally:  # left by an error: drop the gradient it holds
+        if following is not None:
+            following._grads = None
 
 
 def _first_grads(node, grad):

@@ -24,7 +24,7 @@ import os
 import re
 import types
 
-from numpy import exp, maximum, sqrt
+from numpy import dtype, exp, maximum, sqrt
 
 
 # ------------------------------------------------------------------------ activations
@@ -167,9 +167,10 @@ def constants_in_order(formula, constants):
 
 
 # ------------------------------------------------------------------------ NumPy ufuncs
-# The dtype codes of float32 and float64, the dtypes the ufuncs are compiled for: any other
-# would be cast to one of them, and the result would have the wrong dtype.
-FLOAT_CODES = "fd"
+# The dtypes the ufuncs are compiled for: any other would be cast to one of them, and the
+# result would have the wrong dtype. NumPy's native float32 and float64 dtypes are single
+# objects, so `dtype in` this tuple is an identity test: the cheapest check an op can make.
+COMPILED_DTYPES = (dtype("float32"), dtype("float64"))
 
 
 class _Ufuncs:

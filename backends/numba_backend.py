@@ -31,7 +31,7 @@ import numpy  # noqa: E402
 
 from . import formulas, numba_fusion, numba_kernels, numba_serial, numba_threads, numba_windows
 from .base import window_count
-from .formulas import FLOAT_CODES
+from .formulas import COMPILED_DTYPES
 from .formulas import ufuncs as compiled
 from .numpy_backend import NumpyBackend
 from .thread_chunks import ChunkPool
@@ -160,7 +160,7 @@ class NumbaBackend(NumpyBackend):
 
     # ---------------------------------------------------------------- unary kernels
     def sigmoid(self, a):
-        if a.size < SIGMOID_MIN_SIZE and a.dtype.char in FLOAT_CODES:
+        if a.size < SIGMOID_MIN_SIZE and a.dtype in COMPILED_DTYPES:
             return compiled.sigmoid(a)
         if not _large_float(a, SIGMOID_MIN_SIZE):
             return super().sigmoid(a)
@@ -238,15 +238,19 @@ class NumbaBackend(NumpyBackend):
             return super().relu_backward(grad, y)
         return _mask_kernel(kernels.relu_backward, grad, y)
 
+    # On small float arrays, the compiled ufunc, with its checks written inline: this runs on
+    # every backward through tanh or sigmoid.
     def tanh_backward(self, grad, y):
-        if _small_float(ONE_PASS_MIN_SIZE, grad, y):
+        if (grad.size < ONE_PASS_MIN_SIZE and grad.dtype in COMPILED_DTYPES
+                and getattr(y, "dtype", None) is grad.dtype):
             return compiled.tanh_backward(grad, y)
         if not _same_layout(ONE_PASS_MIN_SIZE, grad, y):
             return super().tanh_backward(grad, y)
         return _mask_kernel(kernels.tanh_backward, grad, y)
 
     def sigmoid_backward(self, grad, y):
-        if _small_float(ONE_PASS_MIN_SIZE, grad, y):
+        if (grad.size < ONE_PASS_MIN_SIZE and grad.dtype in COMPILED_DTYPES
+                and getattr(y, "dtype", None) is grad.dtype):
             return compiled.sigmoid_backward(grad, y)
         if not _same_layout(ONE_PASS_MIN_SIZE, grad, y):
             return super().sigmoid_backward(grad, y)
@@ -336,14 +340,6 @@ def _typed(param, constants):
     rounds the Python scalars of the formula run on arrays."""
     t = param.dtype.type
     return {name: t(value) for name, value in constants.items()}
-
-
-def _small_float(min_size, a, b):
-    """Whether `a` is smaller than `min_size` and both are float32/float64: then one call
-    of a compiled ufunc (`numpy_ufuncs.compiled`) does what NumPy's composed formula does
-    in several, each of which costs more than the arithmetic on a small array. (Any other
-    dtype would be cast to one of the ufunc's, giving the wrong result dtype.)"""
-    return a.size < min_size and a.dtype.char in FLOAT_CODES and b.dtype.char in FLOAT_CODES
 
 
 # ------------------------------------------------------------------------- layout checks

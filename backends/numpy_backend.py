@@ -11,7 +11,7 @@ import numpy
 from . import formulas
 from .allocator import keep_freed_memory
 from .array_namespace import ArrayNamespaceBackend
-from .formulas import FLOAT_CODES, ufuncs
+from .formulas import COMPILED_DTYPES, ufuncs
 
 SIGMOID_SIMD_MIN_SIZE = 1 << 12
 """From this size, sigmoid runs as its formula on NumPy's arrays: NumPy's SIMD exp beats the
@@ -21,20 +21,26 @@ the ufunc's one."""
 
 def _compiled(name, simd_from=None):
     """The backend method running the elementwise formula `name`: its compiled ufunc on
-    float32 and float64 arrays (one call, one pass), the formula on NumPy's arrays for any
-    other dtype (which the ufunc would cast) and, for a formula with a transcendental
-    function, from the size `simd_from` on. Written per arity: this runs for every op."""
+    float32 and float64 arrays of one dtype (one call, one pass), the formula on NumPy's
+    arrays for anything else (which the ufunc would cast) and, for a formula with a
+    transcendental function, from the size `simd_from` on. Written per arity, with the
+    ufunc looked up once: this runs for every op."""
     formula = getattr(formulas, name)
     simd_from = float("inf") if simd_from is None else simd_from
+    ufunc = None
 
     def unary(self, a):
-        if a.dtype.char in FLOAT_CODES and a.size < simd_from:
-            return getattr(ufuncs, name)(a)
+        nonlocal ufunc
+        if a.dtype in COMPILED_DTYPES and a.size < simd_from:
+            ufunc = ufunc or getattr(ufuncs, name)
+            return ufunc(a)
         return formula(a)
 
     def binary(self, a, b):
-        if a.dtype.char in FLOAT_CODES and getattr(b, "dtype", a.dtype).char in FLOAT_CODES:
-            return getattr(ufuncs, name)(a, b)
+        nonlocal ufunc
+        if a.dtype in COMPILED_DTYPES and getattr(b, "dtype", None) is a.dtype:
+            ufunc = ufunc or getattr(ufuncs, name)
+            return ufunc(a, b)
         return formula(a, b)
 
     method = unary if len(inspect.signature(formula).parameters) == 1 else binary

@@ -18,6 +18,7 @@ optimiser updates, which run as one serial compiled loop on small parameters (nu
 the pool alike.
 """
 
+import functools
 import math
 import os
 
@@ -287,10 +288,11 @@ class NumbaBackend(NumpyBackend):
         if not _same_layout(0, param, grad, buf):
             return super().sgd_step_(param, grad, buf, lr, momentum, dampening, nesterov,
                                      weight_decay, first_step)
-        c = _typed(param, formulas.sgd_constants(lr, weight_decay, momentum, dampening))
+        c = _typed(param, formulas.sgd_momentum,
+                   formulas.sgd_constants(lr, weight_decay, momentum, dampening))
         loop = kernels.sgd_step if param.size >= SGD_MIN_SIZE else numba_serial.sgd_step
-        loop(param.reshape(-1), grad.reshape(-1), _flat(buf), c["neg_lr"], c["weight_decay"],
-             c["momentum"], c["keep"], bool(nesterov), bool(first_step))
+        loop(param.reshape(-1), grad.reshape(-1), _flat(buf), *c, bool(nesterov),
+             bool(first_step))
 
     def adam_step_(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
                    beta2, eps, weight_decay, amsgrad, decoupled_weight_decay):
@@ -299,12 +301,11 @@ class NumbaBackend(NumpyBackend):
             return super().adam_step_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step,
                                       lr, beta1, beta2, eps, weight_decay, amsgrad,
                                       decoupled_weight_decay)
-        c = _typed(param, formulas.adam_constants(step, lr, beta1, beta2, eps, weight_decay,
-                                                  decoupled_weight_decay))
+        c = _typed(param, formulas.adam, formulas.adam_constants(
+            step, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay))
         loop = kernels.adam_step if param.size >= UPDATE_MIN_SIZE else numba_serial.adam_step
-        loop(
-            param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
-            _flat(max_exp_avg_sq), *formulas.constants_in_order(formulas.adam, c))
+        loop(param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
+             _flat(max_exp_avg_sq), *c)
 
     def rmsprop_step_(self, param, grad, square_avg, grad_avg, buf, lr, alpha, eps,
                       weight_decay, momentum, centered):
@@ -313,33 +314,41 @@ class NumbaBackend(NumpyBackend):
         if not _same_layout(0, param, grad, square_avg, grad_avg, buf):
             return super().rmsprop_step_(param, grad, square_avg, grad_avg, buf, lr, alpha,
                                          eps, weight_decay, momentum, centered)
-        c = _typed(param, formulas.rmsprop_constants(lr, alpha, eps, weight_decay, momentum))
+        c = _typed(param, formulas.rmsprop_centered_momentum,
+                   formulas.rmsprop_constants(lr, alpha, eps, weight_decay, momentum))
         loop = (kernels.rmsprop_step if param.size >= UPDATE_MIN_SIZE
                 else numba_serial.rmsprop_step)
         loop(param.reshape(-1), grad.reshape(-1), square_avg.reshape(-1), _flat(grad_avg),
-             _flat(buf), c["neg_lr"], c["alpha"], c["keep"], c["eps"], c["weight_decay"],
-             c["momentum"])
+             _flat(buf), *c)
 
     def adagrad_step_(self, param, grad, state_sum, step, lr, lr_decay, weight_decay, eps):
         if not _same_layout(0, param, grad, state_sum):
             return super().adagrad_step_(param, grad, state_sum, step, lr, lr_decay,
                                          weight_decay, eps)
-        c = _typed(param, formulas.adagrad_constants(step, lr, lr_decay, weight_decay, eps))
+        c = _typed(param, formulas.adagrad,
+                   formulas.adagrad_constants(step, lr, lr_decay, weight_decay, eps))
         loop = (kernels.adagrad_step if param.size >= UPDATE_MIN_SIZE
                 else numba_serial.adagrad_step)
-        loop(param.reshape(-1), grad.reshape(-1), state_sum.reshape(-1), c["neg_clr"],
-             c["weight_decay"], c["eps"])
+        loop(param.reshape(-1), grad.reshape(-1), state_sum.reshape(-1), *c)
 
     def fuse_elementwise(self, program):
         """One parallel kernel for a run of elementwise steps of a traced program."""
         return numba_threads.guard_launch(numba_fusion.fuse_elementwise(program))
 
 
-def _typed(param, constants):
-    """The folded hyperparameters as scalars of the parameter's dtype, rounded once, as NumPy
-    rounds the Python scalars of the formula run on arrays."""
-    t = param.dtype.type
-    return {name: t(value) for name, value in constants.items()}
+def _typed(param, formula, constants):
+    """The folded hyperparameters, in the order the update `formula` (and so its kernel)
+    takes them, as scalars of the parameter's dtype: rounded once, as NumPy rounds the
+    Python scalars of the formula run on arrays. Every parameter of a step has the same
+    ones, so they are made once for all (on a small parameter, making them took longer than
+    the update itself)."""
+    return _typed_constants(formula, param.dtype.char, tuple(constants.items()))
+
+
+@functools.lru_cache(maxsize=64)
+def _typed_constants(formula, dtype_code, constants):
+    t = numpy.dtype(dtype_code).type
+    return tuple(t(value) for value in formulas.constants_in_order(formula, dict(constants)))
 
 
 # ------------------------------------------------------------------------- layout checks

@@ -17,7 +17,7 @@ cofactor matrix as its gradient.
 import math
 from collections import namedtuple
 
-from .operands import as_tensor, as_tensor_like, common_backend
+from .operands import as_tensor, as_tensor_like, common_backend, normalize_axes
 from .ops.decompositions import (
     QR,
     SVD,
@@ -31,7 +31,7 @@ from .ops.decompositions import (
     transposed,
 )
 from .ops.norms import EPSILON, Pinv, VectorNorm
-from .ops.reduce import kept_shape, normalize_axes
+from .ops.reduce import kept_shape
 
 SlogdetResult = namedtuple("SlogdetResult", "sign logabsdet")
 QRResult = namedtuple("QRResult", "Q R")

@@ -1,5 +1,6 @@
 """What the public functions accept: values made into Tensors, operands checked for a
-common backend, and shape and size arguments checked as integers."""
+common backend, shape and size arguments checked as integers, and axes checked against a
+tensor's dimensions."""
 
 import backends
 
@@ -70,3 +71,21 @@ def pair(op, a, b):
 def shape_arg(op, shape, name="shape"):
     """(2, 3) from `f(2, 3)` and from `f((2, 3))`, every size an integer (-1 allowed)."""
     return as_shape(op, shape, name, allow_negative=True)
+
+
+def normalize_axes(op, axis, ndim):
+    """`axis` (None, an int or a tuple of ints) as a sorted tuple of non-negative axes."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, int) else tuple(axis)
+    result = []
+    for a in axes:
+        if not isinstance(a, int) or isinstance(a, bool):
+            raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
+        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
+            raise ValueError(f"{op}: axis {a} is out of range for a tensor of {ndim} "
+                             f"dimension(s); use an axis in [{-ndim}, {ndim - 1}]")
+        result.append(a % ndim if ndim else 0)
+    if len(set(result)) != len(result):
+        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
+    return tuple(sorted(result))

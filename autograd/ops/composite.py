@@ -8,8 +8,9 @@ import math
 
 from .. import grad_mode
 from ..op import Op
+from ..operands import normalize_axes
 from ..tensor import Tensor
-from .reduce import _reduced_axis_arg, kept_shape, normalize_axes
+from .reduce import _reduced_axis_arg, kept_shape
 
 
 class Softmax(Op):

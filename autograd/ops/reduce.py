@@ -2,25 +2,9 @@
 
 from ..function import primitive_op
 from ..op import Op, composed
+from ..operands import normalize_axes
 from ..tensor import Tensor
-
-
-def normalize_axes(op, axis, ndim):
-    """`axis` (None, an int or a tuple of ints) as a sorted tuple of non-negative axes."""
-    if axis is None:
-        return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, int) else tuple(axis)
-    result = []
-    for a in axes:
-        if not isinstance(a, int) or isinstance(a, bool):
-            raise TypeError(f"{op}: axis must be an int, a tuple of ints or None, got {axis!r}")
-        if not -ndim <= a < max(ndim, 1) or (ndim == 0 and a not in (0, -1)):
-            raise ValueError(f"{op}: axis {a} is out of range for a tensor of {ndim} "
-                             f"dimension(s); use an axis in [{-ndim}, {ndim - 1}]")
-        result.append(a % ndim if ndim else 0)
-    if len(set(result)) != len(result):
-        raise ValueError(f"{op}: axis {axis!r} repeats an axis")
-    return tuple(sorted(result))
+from .shape import BroadcastTo, Reshape
 
 
 def kept_shape(shape, axes):
@@ -34,8 +18,13 @@ def _reduced_axis_arg(axes, ndim):
 
 
 def expand_reduced(grad, shape, axes):
-    """A reduction's output gradient brought back to its input's shape."""
-    return grad.reshape(kept_shape(shape, axes)).broadcast_to(shape)
+    """A reduction's output gradient brought back to its input's shape: given the reduced
+    axes back (a 0-d gradient needs none), then broadcast. The ops are applied directly:
+    these shapes are valid, so the public forms' checks are skipped."""
+    kept = kept_shape(shape, axes)
+    if grad.ndim and grad.shape != kept:
+        grad = Reshape.apply(grad, kept)
+    return grad if grad.shape == shape else BroadcastTo.apply(grad, shape)
 
 
 class Sum(Op):

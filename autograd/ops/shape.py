@@ -2,8 +2,7 @@
 concatenation and stacking, and `sum_to`, the engine's reduction of broadcast gradients."""
 
 from ..op import Op, composed
-from ..operands import same_backend_tensors, shape_arg
-from .reduce import normalize_axes
+from ..operands import normalize_axes, same_backend_tensors, shape_arg
 
 
 class Reshape(Op):

@@ -420,6 +420,40 @@ def test_optimiser_update(backend, dtype, case, size):
             assert_agrees(b, got, host(b, default), dtype, scale=1.0)
 
 
+# ------------------------------------------------------------------------------ matrix products
+# Plain and stacked products, the stacks with either side broadcast along the batch: small
+# ones, and ones past the Numba backend's STACK_MIN_WORK (a convolution's products, with
+# the weight shared by every sample), which it splits over its threads by the first axis.
+MATMUL_SHAPES = {
+    "plain": ((5, 7), (7, 3)),
+    "small_stack": ((4, 5, 7), (4, 7, 3)),
+    "matrix_times_stack": ((5, 7), (3, 7, 2)),
+    "conv_forward": ((1, 16, 27), (64, 1, 27, 1024)),
+    "conv_input_gradient": ((1, 27, 16), (64, 1, 16, 1024)),
+    "stack_times_shared": ((96, 2, 64, 48), (1, 48, 40)),
+    "stack_times_matrix": ((40, 128, 32), (32, 64)),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", list(MATMUL_SHAPES.values()), ids=list(MATMUL_SHAPES))
+def test_matmul(backend, dtype, shapes):
+    b = backends.current()
+    a, a_ref = both(lambda d: d.signed(*shapes[0]), b, dtype)
+    c, c_ref = both(lambda d: d.signed(*shapes[1]), b, dtype)
+    assert_agrees(b, b.matmul(a, c), REFERENCE.matmul(a_ref, c_ref), dtype, scale=1.0)
+
+
+def test_matmul_of_a_transposed_stack(backend):
+    """A stack with its last two axes swapped (a view, as a gradient's `swapaxes` makes)."""
+    b = backends.current()
+    g, g_ref = both(lambda d: d.signed(64, 1, 16, 1024), b, "float32")
+    cols, cols_ref = both(lambda d: d.signed(64, 1, 27, 1024), b, "float32")
+    got = b.matmul(g, b.transpose(cols, (0, 1, 3, 2)))
+    want = REFERENCE.matmul(g_ref, REFERENCE.transpose(cols_ref, (0, 1, 3, 2)))
+    assert_agrees(b, got, want, "float32", scale=1.0)
+
+
 # ------------------------------------------------------------------------------ decompositions
 # Stacks of small matrices, built on the NumPy side so every backend sees the same ones.
 # Factors that are unique (inverse, solve, determinants, Cholesky, eigenvalues, singular

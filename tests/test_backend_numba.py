@@ -109,6 +109,43 @@ def test_other_cases_stay_on_numpy(numba, kernel_calls, call):
     assert kernel_calls == []
 
 
+def _stack_work(items, item_work):
+    """(a, b): `items` products of about `item_work` multiply-adds, 64 x k @ k x 64."""
+    k = max(1, item_work // (64 * 64))
+    return _large(items, 64, k), _large(items, k, 64)
+
+
+@pytest.fixture
+def split_stacks(numba, monkeypatch):
+    """How many matmul calls were split over the thread pool while the test runs."""
+    calls = []
+    run_ranges = numba._pool.run_ranges
+
+    def spy(fn, n, align=1):
+        calls.append(n)
+        return run_ranges(fn, n, align)
+
+    monkeypatch.setattr(numba._pool, "run_ranges", spy)
+    return calls
+
+
+@pytest.mark.parametrize("operands,split", [
+    (lambda: _stack_work(16, numba_backend.STACK_MIN_WORK // 16), True),
+    (lambda: (_large(16, 27), _large(64, 1, 27, 1024)), True),
+    (lambda: _stack_work(16, numba_backend.STACK_MIN_WORK // 32), False),
+    (lambda: _stack_work(8, numba_backend.STACK_ITEM_MAX_WORK), False),
+    (lambda: (_large(1, 64, 1024), _large(1024, 512)), False),
+    (lambda: (_large(1024, 1024), _large(1024, 1024)), False),
+    (lambda: (_large(16, 27, dtype="float64"), _large(64, 1, 27, 1024)), False),
+    (lambda: (_large(16, 27, dtype="int64"), _large(64, 1, 27, 1024, dtype="int64")), False),
+], ids=["stack", "shared_left", "below_min_work", "items_large_enough_for_blas_threads",
+        "one_item", "plain_matrices", "mixed_dtypes", "int64"])
+def test_large_stacks_of_products_split_over_the_pool(numba, split_stacks, operands, split):
+    a, b = operands()
+    assert np.array_equal(numba.matmul(a, b), np.matmul(a, b))
+    assert bool(split_stacks) == split
+
+
 def test_conformance_sizes_straddle_the_thresholds():
     """The conformance suite's SMALL arrays must stay on NumPy, its LARGE ones reach every
     kernel but the plain arithmetic, the column sums and the thread pool, and its HUGE ones

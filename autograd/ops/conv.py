@@ -103,5 +103,7 @@ class Conv2d(Op):
             grad_weight = (grad_groups @ cols_groups.swapaxes(2, 3)).sum(0).reshape(
                 weight.shape)
         if needs[2]:
-            grad_bias = grad.sum((0, 2, 3))
+            # The planes first, then the batch: a contiguous reduction along rows, which the
+            # Numba backend spreads over the cores, then a small one.
+            grad_bias = grad.sum((2, 3)).sum(0)
         return grad_x, grad_weight, grad_bias, None, None, None, None

@@ -444,14 +444,40 @@ def test_matmul(backend, dtype, shapes):
     assert_agrees(b, b.matmul(a, c), REFERENCE.matmul(a_ref, c_ref), dtype, scale=1.0)
 
 
-def test_matmul_of_a_transposed_stack(backend):
-    """A stack with its last two axes swapped (a view, as a gradient's `swapaxes` makes)."""
+MATMUL_ADD_CASES = {
+    "rows": ((5, 7), (7, 3), (3,)),
+    "conv_bias": ((1, 16, 27), (64, 1, 27, 1024), (1, 16, 1)),
+    "stack_bias": ((96, 2, 64, 48), (1, 48, 40), (96, 1, 1, 40)),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", list(MATMUL_ADD_CASES.values()), ids=list(MATMUL_ADD_CASES))
+def test_matmul_add_matches_product_plus_bias(backend, dtype, shapes):
     b = backends.current()
-    g, g_ref = both(lambda d: d.signed(64, 1, 16, 1024), b, "float32")
-    cols, cols_ref = both(lambda d: d.signed(64, 1, 27, 1024), b, "float32")
-    got = b.matmul(g, b.transpose(cols, (0, 1, 3, 2)))
-    want = REFERENCE.matmul(g_ref, REFERENCE.transpose(cols_ref, (0, 1, 3, 2)))
-    assert_agrees(b, got, want, "float32", scale=1.0)
+    (a, c, bias), refs = zip(*(both(lambda d, s=s: d.signed(*s), b, dtype) for s in shapes))
+    want = REFERENCE.add(REFERENCE.matmul(refs[0], refs[1]), refs[2])
+    assert_agrees(b, b.matmul_add(a, c, bias), want, dtype, scale=1.0)
+    assert_agrees(b, b.matmul_add(a, c, bias), Backend.matmul_add(b, a, c, bias), dtype,
+                  scale=1.0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", [((64, 1, 16, 1024), (64, 1, 27, 1024)),
+                                    ((64, 5, 1024), (64, 7, 1024))],
+                         ids=["conv_weight_gradient", "uneven"])
+def test_matmul_with_a_transposed_stack(backend, dtype, shapes):
+    """A stack times a stack with its last two axes swapped (a view, as a gradient's
+    `swapaxes` makes): the Numba backend's row-products kernel, whose blocks of four rows
+    by four do not divide 5 or 7 or 27."""
+    b = backends.current()
+    a, a_ref = both(lambda d: d.signed(*shapes[0]), b, dtype)
+    rows, rows_ref = both(lambda d: d.signed(*shapes[1]), b, dtype)
+    axes = tuple(range(len(shapes[1]) - 2)) + (-1, -2)
+    got = b.matmul(a, b.transpose(rows, axes))
+    want = REFERENCE.matmul(a_ref, REFERENCE.transpose(rows_ref, axes))
+    # Each entry sums a row's length of terms of about 1 that cancel, in either order.
+    assert_agrees(b, got, want, dtype, scale=shapes[0][-1])
 
 
 # ------------------------------------------------------------------------------ decompositions

@@ -358,6 +358,14 @@ class Backend:
         out = self.add(total, peak)
         return out if keepdims else self.squeeze_axes(out, axis)
 
+    def matmul_add(self, a, b, c):
+        """a @ b + c in place of the product, c broadcasting into its shape (and cast to its
+        dtype): a layer's product and bias, in one call, so that a backend that computes the
+        product in parts can add the bias to each part while it is still in cache."""
+        out = self.matmul(a, b)
+        self.add_into(out, c)
+        return out
+
     def relu_backward(self, grad, y):
         """grad * (y > 0): the gradient of relu given its output."""
         return self.mul(grad, self.astype(self.gt(y, 0), self.dtype_name(grad)))

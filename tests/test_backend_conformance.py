@@ -420,6 +420,66 @@ def test_optimiser_update(backend, dtype, case, size):
             assert_agrees(b, got, host(b, default), dtype, scale=1.0)
 
 
+# ------------------------------------------------------------------------------ matrix products
+# Plain and stacked products, the stacks with either side broadcast along the batch: small
+# ones, and ones past the Numba backend's STACK_MIN_WORK (a convolution's products, with
+# the weight shared by every sample), which it splits over its threads by the first axis.
+MATMUL_SHAPES = {
+    "plain": ((5, 7), (7, 3)),
+    "small_stack": ((4, 5, 7), (4, 7, 3)),
+    "matrix_times_stack": ((5, 7), (3, 7, 2)),
+    "conv_forward": ((1, 16, 27), (64, 1, 27, 1024)),
+    "conv_input_gradient": ((1, 27, 16), (64, 1, 16, 1024)),
+    "stack_times_shared": ((96, 2, 64, 48), (1, 48, 40)),
+    "stack_times_matrix": ((40, 128, 32), (32, 64)),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", list(MATMUL_SHAPES.values()), ids=list(MATMUL_SHAPES))
+def test_matmul(backend, dtype, shapes):
+    b = backends.current()
+    a, a_ref = both(lambda d: d.signed(*shapes[0]), b, dtype)
+    c, c_ref = both(lambda d: d.signed(*shapes[1]), b, dtype)
+    assert_agrees(b, b.matmul(a, c), REFERENCE.matmul(a_ref, c_ref), dtype, scale=1.0)
+
+
+MATMUL_ADD_CASES = {
+    "rows": ((5, 7), (7, 3), (3,)),
+    "conv_bias": ((1, 16, 27), (64, 1, 27, 1024), (1, 16, 1)),
+    "stack_bias": ((96, 2, 64, 48), (1, 48, 40), (96, 1, 1, 40)),
+}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", list(MATMUL_ADD_CASES.values()), ids=list(MATMUL_ADD_CASES))
+def test_matmul_add_matches_product_plus_bias(backend, dtype, shapes):
+    b = backends.current()
+    (a, c, bias), refs = zip(*(both(lambda d, s=s: d.signed(*s), b, dtype) for s in shapes))
+    want = REFERENCE.add(REFERENCE.matmul(refs[0], refs[1]), refs[2])
+    assert_agrees(b, b.matmul_add(a, c, bias), want, dtype, scale=1.0)
+    assert_agrees(b, b.matmul_add(a, c, bias), Backend.matmul_add(b, a, c, bias), dtype,
+                  scale=1.0)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shapes", [((64, 1, 16, 1024), (64, 1, 27, 1024)),
+                                    ((64, 5, 1024), (64, 7, 1024))],
+                         ids=["conv_weight_gradient", "uneven"])
+def test_matmul_with_a_transposed_stack(backend, dtype, shapes):
+    """A stack times a stack with its last two axes swapped (a view, as a gradient's
+    `swapaxes` makes): the Numba backend's row-products kernel, whose blocks of four rows
+    by four do not divide 5 or 7 or 27."""
+    b = backends.current()
+    a, a_ref = both(lambda d: d.signed(*shapes[0]), b, dtype)
+    rows, rows_ref = both(lambda d: d.signed(*shapes[1]), b, dtype)
+    axes = tuple(range(len(shapes[1]) - 2)) + (-1, -2)
+    got = b.matmul(a, b.transpose(rows, axes))
+    want = REFERENCE.matmul(a_ref, REFERENCE.transpose(rows_ref, axes))
+    # Each entry sums a row's length of terms of about 1 that cancel, in either order.
+    assert_agrees(b, got, want, dtype, scale=shapes[0][-1])
+
+
 # ------------------------------------------------------------------------------ decompositions
 # Stacks of small matrices, built on the NumPy side so every backend sees the same ones.
 # Factors that are unique (inverse, solve, determinants, Cholesky, eigenvalues, singular

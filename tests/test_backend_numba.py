@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import types
 
 import numpy as np
 import pytest
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.skipif(numba_state is not True, reason=f"numba: {numba_
 if numba_state is True:
     import test_backend_conformance as conformance
 
-    from backends import numba_backend, numba_cache, numba_kernels
+    from backends import numba_backend, numba_cache, numba_kernels, numba_products
     from backends.thread_chunks import ChunkPool
 
 REPOSITORY = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -107,6 +108,62 @@ def test_other_cases_stay_on_numpy(numba, kernel_calls, call):
     reference = backends.get("numpy")
     assert np.array_equal(call(numba), call(reference))
     assert kernel_calls == []
+
+
+def _stack_work(items, item_work):
+    """(a, b): `items` products of about `item_work` multiply-adds, 64 x k @ k x 64."""
+    k = max(1, item_work // (64 * 64))
+    return _large(items, 64, k), _large(items, k, 64)
+
+
+def _row_stacks(items, m, n, length, dtype="float32"):
+    """(a, b): a stack of a @ b with b a transposed view, as a weight gradient has it."""
+    return _large(items, m, length, dtype=dtype), np.swapaxes(
+        _large(items, n, length, dtype=dtype), -1, -2)
+
+
+@pytest.fixture
+def product_paths(numba, monkeypatch):
+    """Which path each matmul call took while the test runs: "rows" (the row-products
+    kernel) or "split" (NumPy's products split over the thread pool); none for NumPy."""
+    calls = []
+    run_ranges = numba._pool.run_ranges
+
+    def split(fn, n, align=1):
+        calls.append("split")
+        return run_ranges(fn, n, align)
+
+    def row_products(*args):
+        calls.append("rows")
+        return numba_products.row_products(*args)
+
+    monkeypatch.setattr(numba._pool, "run_ranges", split)
+    monkeypatch.setattr(numba_backend, "products",
+                        types.SimpleNamespace(row_products=row_products))
+    return calls
+
+
+@pytest.mark.parametrize("operands,path", [
+    (lambda: _stack_work(16, numba_backend.STACK_MIN_WORK // 16), ["split"]),
+    (lambda: (_large(16, 27), _large(64, 1, 27, 1024)), ["split"]),
+    (lambda: _row_stacks(64, 16, 27, 1024), ["rows"]),
+    (lambda: _row_stacks(64, 5, 7, 1024, dtype="float64"), ["rows"]),
+    (lambda: _stack_work(16, numba_backend.STACK_MIN_WORK // 32), []),
+    (lambda: _stack_work(8, numba_backend.STACK_ITEM_MAX_WORK), []),
+    (lambda: (_large(1, 64, 1024), _large(1024, 512)), []),
+    (lambda: (_large(1024, 1024), _large(1024, 1024)), []),
+    (lambda: (_large(16, 27, dtype="float64"), _large(64, 1, 27, 1024)), []),
+    (lambda: (_large(16, 27, dtype="int64"), _large(64, 1, 27, 1024, dtype="int64")), []),
+    (lambda: _row_stacks(64, 16, 27, numba_backend.ROW_PRODUCTS_MIN_LENGTH // 2), []),
+    (lambda: _row_stacks(64, 32, 64, 256), ["split"]),
+    (lambda: _row_stacks(2, 16, 27, 1024), []),
+], ids=["stack", "shared_left", "rows", "rows_float64_uneven", "below_min_work",
+        "items_large_enough_for_blas_threads", "one_item", "plain_matrices", "mixed_dtypes",
+        "int64", "rows_too_short", "rows_result_too_large", "rows_below_min_work"])
+def test_large_stacks_of_products_take_a_parallel_path(numba, product_paths, operands, path):
+    a, b = operands()
+    np.testing.assert_allclose(numba.matmul(a, b), np.matmul(a, b), rtol=1e-6)
+    assert product_paths == path
 
 
 def test_conformance_sizes_straddle_the_thresholds():

@@ -18,6 +18,13 @@ LAYERS = {
     "Conv2d-dilated-no-bias": (lambda: nn.Conv2d(3, 2, (2, 3), dilation=(2, 1), bias=False),
                                lambda: torch.nn.Conv2d(3, 2, (2, 3), dilation=(2, 1),
                                                        bias=False), (2, 3, 6, 6)),
+    # Sizes at which the Numba backend splits the products over its threads, adds the bias
+    # in each thread and computes the weight gradient by its row-products kernel.
+    "Conv2d-large": (lambda: nn.Conv2d(3, 16, 3, padding=1),
+                     lambda: torch.nn.Conv2d(3, 16, 3, padding=1), (64, 3, 32, 32)),
+    "Conv2d-large-groups": (lambda: nn.Conv2d(8, 16, 3, padding=1, groups=2),
+                            lambda: torch.nn.Conv2d(8, 16, 3, padding=1, groups=2),
+                            (64, 8, 32, 32)),
     "Conv1d": (lambda: nn.Conv1d(3, 4, 3, padding="same"),
                lambda: torch.nn.Conv1d(3, 4, 3, padding="same"), (2, 3, 8)),
     "MaxPool2d": (lambda: nn.MaxPool2d(3, stride=2, padding=1),

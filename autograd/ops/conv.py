@@ -72,12 +72,15 @@ class Conv2d(Op):
         kernel_size = tuple(weight.shape[2:])
         cols = backend.im2col(x, kernel_size, dilation, padding, stride)
         windows = cols.shape[2]
-        out = backend.matmul(backend.reshape(weight, (groups, out_channels // groups, -1)),
-                             backend.reshape(cols, (n, groups, -1, windows)))
+        weight_groups = backend.reshape(weight, (groups, out_channels // groups, -1))
+        cols_groups = backend.reshape(cols, (n, groups, -1, windows))
+        if bias is None:
+            out = backend.matmul(weight_groups, cols_groups)
+        else:
+            out = backend.matmul_add(weight_groups, cols_groups, backend.reshape(
+                bias, (groups, out_channels // groups, 1)))
         out_h = window_count(x.shape[2], kernel_size[0], dilation[0], padding[0], stride[0])
         out = backend.reshape(out, (n, out_channels, out_h, windows // out_h))
-        if bias is not None:
-            backend.add_into(out, backend.reshape(bias, (out_channels, 1, 1)))
         ctx.geometry = (kernel_size, dilation, padding, stride)
         ctx.groups = groups
         ctx.save_for_backward(x, weight, cols)
@@ -103,5 +106,7 @@ class Conv2d(Op):
             grad_weight = (grad_groups @ cols_groups.swapaxes(2, 3)).sum(0).reshape(
                 weight.shape)
         if needs[2]:
-            grad_bias = grad.sum((0, 2, 3))
+            # The planes first, then the batch: a contiguous reduction along rows, which the
+            # Numba backend spreads over the cores, then a small one.
+            grad_bias = grad.sum((2, 3)).sum(0)
         return grad_x, grad_weight, grad_bias, None, None, None, None

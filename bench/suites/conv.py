@@ -3,8 +3,10 @@
 `y = conv2d(x, w, b, padding=1)` on a batch x of shape (64, 3, 32, 32) with 16 filters of
 3x3 (w of shape (16, 3, 3, 3)), then `y.backward(G)` with a fixed random upstream gradient
 G, filling the gradients of x, w and b: a CIFAR-sized first layer. pluggrad computes it as
-im2col (the windows of x as columns), one matrix product per sample, and for the backward
-two more products and a col2im (backends: `im2col`/`col2im`, compiled kernels on Numba).
+im2col (the windows of x as columns), one matrix product per sample plus the bias, and for
+the backward two more products per sample and a col2im (backends: `im2col`/`col2im`,
+`matmul`, `matmul_add`; on Numba compiled window kernels, the products split over the
+threads by sample, the weight gradient's by a row-products kernel).
 
 Compared: every pluggrad backend and PyTorch (its native CPU convolution). Target: the Numba
 backend at most 1.5x PyTorch CPU's time.

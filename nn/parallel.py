@@ -235,8 +235,9 @@ class _Reducer:
         if bucket.request is not None or bucket.waiting == 0 or slot.filled:
             raise RuntimeError(
                 f"DistributedDataParallel: parameter {self.names[id(param)]!r} got a second "
-                f"gradient after its bucket was sent; call backward once per forward (use "
-                f"retain_graph on a single combined loss), or accumulate under no_sync()")
+                f"gradient in one step, after it was handed to the all-reduce; call "
+                f"backward once per forward (use retain_graph on a single combined loss), "
+                f"or accumulate under no_sync()")
         self._fill(bucket, slot)  # now, while the gradient is still in cache
         bucket.waiting -= 1
         self._start_ready_buckets()

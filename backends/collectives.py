@@ -4,8 +4,9 @@ for CuPy's device arrays.
 A transport does in-place collectives on native arrays. `all_reduce` starts the reduction
 and returns a request whose `wait()` makes its result usable (and whose `test()` moves it
 on), so a caller can start several and keep computing while they run (data-parallel
-training overlaps them with backward). `pack` fills a reduction's buffer from several
-arrays, scaled, in one pass.
+training overlaps them with backward). `scale_into` writes an array, scaled, into (a slice
+of) a reduction's buffer in one pass over memory: the copy and the division by the number
+of processes at once.
 Which transport a backend gets is decided here, where the array libraries may be named,
 so that `nn.distributed` stays free of them."""
 
@@ -34,17 +35,16 @@ def place_process(backend, comm, cuda=None):
     cuda.Device(local_rank % cuda.runtime.getDeviceCount()).use()
 
 
-def _pack(xp, buffer, pieces, scale):
-    """Write each piece (an array, or None for zeros, with its size) times `scale` into the
-    1-d `buffer`, one after another: one pass over memory for the copy and the scaling."""
-    offset = 0
-    for array, size in pieces:
-        view = buffer[offset:offset + size]
-        if array is None:
-            view.fill(0)
-        else:
-            xp.multiply(array.reshape(-1), scale, out=view)
-        offset += size
+def _scale_into(xp, destination, source, scale):
+    """destination = source * scale (zeros for a None source), in one pass over memory;
+    `source` may be `destination` itself (scaled in place) or of another shape with as many
+    elements."""
+    if source is None:
+        destination.fill(0)
+    elif source is destination:
+        xp.multiply(destination, scale, out=destination)
+    else:
+        xp.multiply(source.reshape(destination.shape), scale, out=destination)
 
 
 def _check_op(op):
@@ -68,10 +68,10 @@ class MpiTransport:
         _check_contiguous(array)
         return _MpiRequest(self.comm.Iallreduce(self._in_place, array, op=self._ops[op]))
 
-    def pack(self, buffer, pieces, scale):
+    def scale_into(self, destination, source, scale):
         import numpy
 
-        _pack(numpy, buffer, pieces, scale)
+        _scale_into(numpy, destination, source, scale)
 
     def broadcast(self, array, root=0):
         _check_contiguous(array)
@@ -133,10 +133,10 @@ class NcclTransport:
                             self._ops[op], self.stream.ptr)
         return _StreamRequest(self.cuda, self.stream)
 
-    def pack(self, buffer, pieces, scale):
+    def scale_into(self, destination, source, scale):
         import cupy
 
-        _pack(cupy, buffer, pieces, scale)
+        _scale_into(cupy, destination, source, scale)
 
     def broadcast(self, array, root=0):
         self._after_current_stream()

@@ -4,22 +4,26 @@ step, so that every replica takes the same step (PyTorch's DistributedDataParall
 
 How the averaging overlaps backward: the parameters are grouped into buckets of about
 `bucket_mb` megabytes, in the reverse of their registration order (roughly the order their
-gradients finish in). Each parameter has a post-accumulate-grad hook; when the last
-gradient of a bucket is complete, the bucket's gradients are packed into one buffer (divided
-by the number of ranks on the way) and a non-blocking all-reduce is started on it, while
-backward goes on with the earlier layers (each later hook also lets MPI move it on).
-When the last bucket has been started, the hook waits for them all and gives every
-parameter the global mean as its `.grad`, so `loss.backward()` returns with the gradients
-ready and any optimiser works unchanged.
+gradients finish in). Each bucket has one buffer, kept from step to step, with a slot per
+parameter. Each parameter has a post-accumulate-grad hook, which writes the gradient into
+its slot divided by the number of ranks (one pass over memory, while the gradient is still
+in cache); when the last gradient of a bucket is in, a non-blocking all-reduce sums the
+buffer in place, while backward goes on with the earlier layers (each later hook also lets
+MPI move it on). When the last bucket has been started, the hook waits for them all and
+gives every parameter a view of its slot, now the global mean, as its `.grad` (PyTorch's
+gradient_as_bucket_view: nothing is copied back out), so `loss.backward()` returns with the
+gradients ready and any optimiser works unchanged. A gradient that is still that view when
+it is averaged again is scaled in place, with no copy.
 
 Buckets are always started in the same order on every rank (a bucket that is ready early
 waits for the ones before it), because MPI and NCCL match collectives by their order.
 
 Unused parameters (PyTorch's `find_unused_parameters`): forward walks the graph of the
-output to find the parameters it does not reach. Their bucket slots are filled at once
-(with the gradient they hold from accumulation, or zeros), so no rank waits for a gradient
-that never comes; a small all-reduce of "has a gradient" flags, started at forward, tells
-which parameters no rank used, and those keep `.grad` None as they would alone."""
+output to find the parameters it does not reach. Their slots are filled when their bucket
+is started (with the gradient they hold from accumulation, or zeros), so no rank waits for
+a gradient that never comes; the last bucket also carries a "has a gradient" flag per
+parameter, whose sum tells which parameters no rank used, and those keep `.grad` None as
+they would alone."""
 
 from contextlib import contextmanager
 
@@ -140,15 +144,57 @@ def _collect_tensors(output, found):
 
 
 
+class _Slot:
+    """One parameter's place in its bucket: `flat`, a 1-d view of the bucket's buffer that
+    its gradient is written into (divided by the number of ranks), and `grad`, a tensor
+    viewing the same memory in the parameter's shape, which becomes its `.grad` once the
+    all-reduce has made it the global mean (PyTorch's gradient_as_bucket_view): the mean
+    is never copied out of the bucket."""
+
+    def __init__(self, param, index, backend, flat):
+        self.param = param
+        self.index = index  # the parameter's place in the usage flags
+        self.flat = flat
+        self.shaped = backend.reshape(flat, param.shape)
+        self.grad = ag.Tensor(self.shaped, backend)
+        self.filled = False  # written into the bucket in this step
+
+    def holds_its_view(self):
+        """Whether the parameter's `.grad` is still this slot's view (a step's mean that
+        nothing replaced since): averaging it again needs no copy, only a scaling in
+        place."""
+        grad = self.param.grad
+        return grad is self.grad and grad.data is self.shaped
+
+    def view_of_the_mean(self):
+        """The tensor to give the parameter as `.grad`: this slot's view, made anew if its
+        `data` was replaced since (the old tensor keeps what it was given)."""
+        if self.grad.data is not self.shaped:
+            self.grad = ag.Tensor(self.shaped, self.grad.backend)
+        return self.grad
+
+
 class _Bucket:
     """Parameters of one backend and dtype whose gradients travel in one buffer, kept from
-    step to step: the averaged gradients are views of it (as PyTorch's
-    gradient_as_bucket_view), valid until the next step's backward refills it."""
+    step to step. The buffer holds their gradients one after another and, in the bucket
+    sent last, `flags` more elements: a 1 for each parameter that had a gradient on this
+    rank, so that the sum the all-reduce makes there says which parameters no rank used,
+    without a collective of its own."""
 
-    def __init__(self, params):
-        self.params = params
+    def __init__(self, params, first_index, flags=0):
         self.backend = params[0].backend
-        self.buffer = self.backend.zeros((sum(p.size for p in params),), str(params[0].dtype))
+        self.transport = distributed.transport(self.backend)
+        self.dtype = str(params[0].dtype)
+        total = sum(p.size for p in params)
+        self.buffer = self.backend.zeros((total + flags,), self.dtype)
+        self.gradients = self.backend.getitem(self.buffer, slice(0, total))
+        self.flags = self.backend.getitem(self.buffer, slice(total, total + flags)) \
+            if flags else None
+        self.slots, offset = [], 0
+        for index, param in enumerate(params, start=first_index):
+            flat = self.backend.getitem(self.buffer, slice(offset, offset + param.size))
+            self.slots.append(_Slot(param, index, self.backend, flat))
+            offset += param.size
         self.waiting = 0  # gradients still to come in this step
         self.request = None  # the all-reduce in flight
 
@@ -158,12 +204,13 @@ class _Reducer:
 
     def __init__(self, named, bucket_bytes):
         self.names = {id(p): name for name, p in named}
-        self.params = [p for _, p in named]
-        self.buckets = _make_buckets(self.params[::-1], bucket_bytes)
-        self.bucket_of = {id(p): bucket for bucket in self.buckets for p in bucket.params}
-        self.size = distributed.world_size()
+        self.buckets = _make_buckets([p for _, p in named][::-1], bucket_bytes)
+        self.slot_of = {id(slot.param): (bucket, slot)
+                        for bucket in self.buckets for slot in bucket.slots}
+        self.scale = 1 / distributed.world_size()
+        self.has_gradient = [False] * len(self.slot_of)
         self.active = False
-        for param in self.params:
+        for _, param in named:
             param.register_post_accumulate_grad_hook(self._on_gradient)
 
     def prepare(self, reached):
@@ -173,80 +220,111 @@ class _Reducer:
             self.finish()
         self.active = True
         self.next_bucket = 0
-        used = [id(p) in reached or p.grad is not None for p in self.params]
-        backend = self.params[0].backend
-        self.usage = ag.tensor([1.0 if u else 0.0 for u in used], backend=backend)
-        self.usage_request = distributed.transport(backend).all_reduce(self.usage.data, "max")
         for bucket in self.buckets:
-            bucket.waiting = sum(id(p) in reached for p in bucket.params)
             bucket.request = None
+            bucket.waiting = 0
+            for slot in bucket.slots:
+                slot.filled = False
+                bucket.waiting += id(slot.param) in reached
         self._start_ready_buckets()
 
     def _on_gradient(self, param):
         if not self.active:
             return  # inside no_sync(), or a backward not through this wrapper's forward
-        bucket = self.bucket_of[id(param)]
-        if bucket.request is not None or bucket.waiting == 0:
+        bucket, slot = self.slot_of[id(param)]
+        if bucket.request is not None or bucket.waiting == 0 or slot.filled:
             raise RuntimeError(
                 f"DistributedDataParallel: parameter {self.names[id(param)]!r} got a second "
-                f"gradient after its bucket was sent; call backward once per forward (use "
-                f"retain_graph on a single combined loss), or accumulate under no_sync()")
+                f"gradient in one step, after it was handed to the all-reduce; call "
+                f"backward once per forward (use retain_graph on a single combined loss), "
+                f"or accumulate under no_sync()")
+        self._fill(bucket, slot)  # now, while the gradient is still in cache
         bucket.waiting -= 1
         self._start_ready_buckets()
         if self.active:  # let MPI move the started buckets on while backward goes on
             for started in self.buckets[:self.next_bucket]:
                 started.request.test()
 
+    def _fill(self, bucket, slot):
+        """Write the parameter's gradient (zeros without one), divided by the number of
+        ranks, into its slot: the sum the all-reduce makes is then the mean."""
+        grad = slot.param.grad
+        if grad is None:
+            source = None
+        elif slot.holds_its_view():
+            source = slot.flat
+        else:
+            source = grad.data
+        bucket.transport.scale_into(slot.flat, source, self.scale)
+        self.has_gradient[slot.index] = grad is not None
+        slot.filled = True
+
     def _start_ready_buckets(self):
-        """Start the ready buckets in order; after the last one, finish the step. Each
-        gradient is divided by the number of ranks as it is packed, so the sum the
-        all-reduce makes is the mean."""
+        """Start the ready buckets in order; after the last one, finish the step."""
         while self.next_bucket < len(self.buckets):
             bucket = self.buckets[self.next_bucket]
             if bucket.waiting:
                 return
-            transport = distributed.transport(bucket.backend)
-            transport.pack(bucket.buffer, [(None if p.grad is None else p.grad.data, p.size)
-                                           for p in bucket.params], 1 / self.size)
-            bucket.request = transport.all_reduce(bucket.buffer, "sum")
+            self._fill_the_rest(bucket)
+            if bucket.flags is not None:
+                bucket.backend.copy_into(bucket.flags, bucket.backend.asarray(
+                    self.has_gradient, dtype=bucket.dtype))
+            bucket.request = bucket.transport.all_reduce(bucket.buffer, "sum")
             self.next_bucket += 1
         self.finish()
 
+    def _fill_the_rest(self, bucket):
+        """Fill the slots no hook filled: the parameters backward does not reach. When
+        none was filled and every one still holds its view (averaging gradients that are
+        already in the bucket), the whole bucket is scaled in place in one call."""
+        rest = [slot for slot in bucket.slots if not slot.filled]
+        if len(rest) == len(bucket.slots) and all(slot.holds_its_view() for slot in rest):
+            bucket.transport.scale_into(bucket.gradients, bucket.gradients, self.scale)
+            for slot in rest:
+                self.has_gradient[slot.index] = slot.filled = True
+            return
+        for slot in rest:
+            self._fill(bucket, slot)
+
     def finish(self):
         """Wait for every bucket and give each parameter its averaged gradient (a view of
-        its bucket's buffer); a parameter no rank used keeps its `.grad`."""
+        its bucket's buffer); a parameter no rank had a gradient for keeps `.grad` None. A
+        step whose buckets were not all sent (a forward without backward) only completes
+        the collectives it started, and leaves every `.grad` as it was."""
         if not self.active:
             return
         self.active = False
-        self.usage_request.wait()
-        used = self.usage.tolist()
-        index = {id(p): i for i, p in enumerate(self.params)}
-        for bucket in self.buckets:
-            if bucket.request is None:  # not started: an unfinished step, nothing to keep
-                continue
+        for bucket in self.buckets[:self.next_bucket]:
             bucket.request.wait()
             bucket.request = None
-            backend, offset = bucket.backend, 0
-            for param in bucket.params:
-                count = param.size
-                if used[index[id(param)]]:
-                    values = backend.getitem(bucket.buffer, slice(offset, offset + count))
-                    param.grad = ag.Tensor(backend.reshape(values, param.shape), backend)
-                offset += count
+        if self.next_bucket < len(self.buckets):
+            return
+        last = self.buckets[-1]
+        used = last.backend.tolist(last.flags)
+        for bucket in self.buckets:
+            for slot in bucket.slots:
+                if used[slot.index]:
+                    slot.param.grad = slot.view_of_the_mean()
 
 
 def _make_buckets(params, bucket_bytes):
     """Consecutive parameters of one backend and dtype, up to `bucket_bytes` per bucket (a
-    larger parameter gets a bucket of its own)."""
-    buckets, current, size = [], [], 0
+    larger parameter gets a bucket of its own); the last bucket also carries the usage
+    flags, one per parameter."""
+    groups, current, size = [], [], 0
     for param in params:
         nbytes = param.data.nbytes
         if current and (size + nbytes > bucket_bytes or param.backend is not current[0].backend
                         or param.dtype != current[0].dtype):
-            buckets.append(_Bucket(current))
+            groups.append(current)
             current, size = [], 0
         current.append(param)
         size += nbytes
     if current:
-        buckets.append(_Bucket(current))
+        groups.append(current)
+    buckets, first = [], 0
+    for number, group in enumerate(groups):
+        flags = len(params) if number == len(groups) - 1 else 0
+        buckets.append(_Bucket(group, first, flags))
+        first += len(group)
     return buckets

@@ -55,9 +55,11 @@ def test_two_ranks_train_as_one_process_on_twice_the_batch():
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     for name in ("SGD with momentum micro_batches=1", "Adam micro_batches=1",
-                 "SGD with momentum, no_sync micro_batches=2", "Adam, no_sync micro_batches=3"):
+                 "SGD with momentum, no_sync micro_batches=2", "Adam, no_sync micro_batches=3",
+                 "SGD with momentum, averaged micro-batches micro_batches=2"):
         assert any(line.startswith(f"equivalent {name} ") for line in lines), done.stdout
     assert any(line.startswith("collectives:") for line in lines), done.stdout
+    assert any(line.startswith("average_gradients:") for line in lines), done.stdout
     assert any(line.startswith("overlap:") for line in lines), done.stdout
     assert any(line.startswith("unused parameters:") for line in lines), done.stdout
 

@@ -7,7 +7,9 @@ batch of 256 per rank), numpy backend, one BLAS thread per rank.
   wrapper during backward; the time of a step is the slowest rank's;
 - gradient averaging: the time the wrapper takes to average one step's gradients (all six
   parameters, 535,818 float32) over 2 ranks, against a bare mpi4py `Allreduce` of one
-  buffer of the same size: the floor any averaging on MPI has.
+  buffer of the same size: the floor any averaging on MPI has. The gradients are already
+  in the wrapper's buckets (views of them since the last step), so what it adds is the
+  division by the number of ranks, one pass over the buffer, and its own few calls.
 
 The suite runs itself under the launcher: `mpiexec -n K python -m bench.suites.distributed`
 for K = 1 and 2, with OMP/OpenBLAS/MKL/Numba threads set to 1; each rank times the same

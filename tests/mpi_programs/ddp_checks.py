@@ -62,13 +62,15 @@ def this_ranks_samples(inputs, targets):
     return inputs[index], targets[index]
 
 
-def check_equivalence(optimizer_name, make_optimizer, micro_batches):
+def check_equivalence(optimizer_name, make_optimizer, micro_batches, no_sync=True):
+    """Without `no_sync`, every micro-batch's backward averages, and the next one adds its
+    gradient to that average (the view of the bucket the wrapper left as `.grad`)."""
     inputs, targets = samples()
     # Each rank starts from different weights: the wrapper must give them all rank 0's.
     model = build_model(seed=distributed.rank())
     ddp = DistributedDataParallel(model, bucket_mb=0.0005)  # several buckets
     mine = train(ddp, make_optimizer(ddp.parameters()), *this_ranks_samples(inputs, targets),
-                 micro_batches=micro_batches, wrapper=ddp)
+                 micro_batches=micro_batches, wrapper=ddp if no_sync else None)
     alone = build_model(seed=0)
     reference = train(alone, make_optimizer(alone.parameters()), inputs, targets)
     worst = max(abs(a - b).max() for a, b in zip(mine, reference))
@@ -78,6 +80,29 @@ def check_equivalence(optimizer_name, make_optimizer, micro_batches):
     if gathered[0] != gathered[1]:
         raise AssertionError(f"{optimizer_name}: the ranks' parameters differ")
     report(f"equivalent {optimizer_name} micro_batches={micro_batches} max_diff={worst:.1e}")
+
+
+def check_average_gradients():
+    """Gradients made without the wrapper's forward are averaged on request; averaging the
+    mean again (gradients that are still views of the buckets, scaled in place) changes
+    nothing; a parameter no rank has a gradient for keeps None."""
+    model = build_model(seed=0)
+    ddp = DistributedDataParallel(model, bucket_mb=0.0005)
+    inputs, targets = this_ranks_samples(*samples())
+    nn.functional.mse_loss(model(inputs), targets).backward()  # not through the wrapper
+    model[4].bias.grad = None
+    local = [None if p.grad is None else p.grad.numpy() for p in model.parameters()]
+    everyone = distributed.all_gather(local)
+    expected = [None if a is None else (a + b) / 2 for a, b in zip(*everyone)]
+    for _ in range(2):
+        ddp.average_gradients()
+        for p, mean in zip(model.parameters(), expected):
+            if mean is None:
+                if p.grad is not None:
+                    raise AssertionError("a parameter without gradients got one")
+            elif not abs(p.grad.numpy() - mean).max() <= TOLERANCE:
+                raise AssertionError("average_gradients is not the mean over ranks")
+    report("average_gradients: the mean over ranks, unchanged when averaged again")
 
 
 def check_collectives():
@@ -223,6 +248,9 @@ def main(check):
         check_equivalence("Adam", adam, micro_batches=1)
         check_equivalence("SGD with momentum, no_sync", sgd, micro_batches=2)
         check_equivalence("Adam, no_sync", adam, micro_batches=3)
+        check_equivalence("SGD with momentum, averaged micro-batches", sgd, micro_batches=2,
+                          no_sync=False)
+        check_average_gradients()
         check_overlap()
         check_unused_parameters()
     elif check == "fit":

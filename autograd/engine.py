@@ -118,6 +118,7 @@ class _LeafFinisher:
     saved = None
     _hooks = None
     _fit = None
+    _plain = True
 
     def __init__(self, leaves, leaf_grads, shared, written, create_graph):
         self._grads = ()  # not None, so that the walk runs it
@@ -154,6 +155,8 @@ def _run_nodes(queue, leaf_grads, retain_graph, captured_outputs, captured):
     gradient) takes no helper calls, and a chain of ops takes no heap: a parent that is the
     only node waiting runs next without joining the queue (`following`)."""
     following = None
+    # Nothing to observe or check in this walk: a plain node needs only its backward.
+    unobserved = not captured_outputs and not (graph.observers and anomaly.is_anomaly_enabled())
     try:
         while following is not None or queue:
             if following is None:
@@ -162,22 +165,17 @@ def _run_nodes(queue, leaf_grads, retain_graph, captured_outputs, captured):
                 node, following = following, None
             grads = node._grads
             node._grads = None
-            if node.saved is FREED or node._saved_at != tensor_module.version_clock:
+            saved = node.saved
+            if saved is FREED or node._saved_at != tensor_module.version_clock:
                 node.check_saved_versions()
-            if node._hooks or captured_outputs:
-                grads = _observe(node, grads, captured_outputs, captured)
-            if graph.observers and anomaly.is_anomaly_enabled():
-                input_grads = anomaly.checked_backward(node, grads)
-            elif node.n_outputs == 1:
+            if node._plain and unobserved:
                 input_grads = node._backward(grads)
             else:
-                input_grads = node._backward(*grads)
+                input_grads = _backward_observed(node, grads, captured_outputs, captured)
             if not retain_graph:  # drop what backward read: only the graph's skeleton stays
-                if node.saved is not None and type(node.saved) is not Constants:
+                if saved is not None and type(saved) is not Constants:
                     node.saved = FREED
                 node._out = None
-            if node._fit is not None:
-                input_grads = _fit_to_inputs(node, input_grads)
             for parent, grad in zip(node.next, input_grads):
                 if parent is None or grad is None:
                     continue
@@ -202,6 +200,23 @@ def _run_nodes(queue, leaf_grads, retain_graph, captured_outputs, captured):
     finally:  # left by an error: drop the gradient it holds
         if following is not None:
             following._grads = None
+
+
+def _backward_observed(node, grads, captured_outputs, captured):
+    """A node's backward with what a plain one lacks: its hooks and the gradients
+    `autograd.grad` captures, the anomaly check, several outputs, and its input gradients
+    fitted to its inputs' shapes and dtypes."""
+    if node._hooks or captured_outputs:
+        grads = _observe(node, grads, captured_outputs, captured)
+    if graph.observers and anomaly.is_anomaly_enabled():
+        input_grads = anomaly.checked_backward(node, grads)
+    elif node.n_outputs == 1:
+        input_grads = node._backward(grads)
+    else:
+        input_grads = node._backward(*grads)
+    if node._fit is not None:
+        input_grads = _fit_to_inputs(node, input_grads)
+    return input_grads
 
 
 def _first_grads(node, grad):

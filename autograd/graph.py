@@ -137,7 +137,7 @@ class Node:
     - `_fit`: None, or per argument the (shape, dtype) its gradient must be brought back to,
       for ops whose output's shape or dtype differs from an input's (broadcasting).
     Rarely used attributes (hooks, several outputs, the anomaly trace) are class defaults
-    that an instance overrides in its `__dict__`.
+    that an instance overrides in its `__dict__`; `_plain` says that it has none of them.
     """
 
     __slots__ = ("next", "saved", "backend", "_saved_at", "_sequence", "_grads", "_out",
@@ -147,6 +147,9 @@ class Node:
     _fit = None
     _hooks = None
     _stack = None  # the user's stack when the node was made, kept under detect_anomaly
+    # One output, no hooks, no fit: the engine then calls `_backward(grad)` and nothing
+    # else. The lean ops' nodes start plain; gaining a hook or a fit makes a node not.
+    _plain = False
 
     @property
     def needs_input_grad(self):

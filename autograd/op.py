@@ -96,6 +96,7 @@ class Op(Function):
             # of it), and the engine calls `backward` itself.
             cls.apply = staticmethod(_LEAN_APPLY[len(cls.uses)](cls))
             cls._backward = cls.backward
+            cls._plain = True
             cls.output = Node.output
             cls.check_saved_versions = Node.check_saved_versions
 
@@ -284,6 +285,7 @@ def _binary_apply(cls):
                    for e, d in inputs):
                 node._fit = tuple([(d.shape, d.dtype) if e is not None else None
                                    for e, d in inputs])
+                node._plain = False
             node.next = (edge_a, edge_b)
             node.backend = backend
             node._sequence = next_sequence()

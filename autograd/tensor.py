@@ -194,6 +194,7 @@ class Tensor:
             node = self.grad_fn
             if node._hooks is None:
                 node._hooks = {}
+                node._plain = False
             hooks = node._hooks.setdefault(self._output_index, {})
         return HookHandle(hooks, fn)
 

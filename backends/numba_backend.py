@@ -139,16 +139,17 @@ def _pooled(ufunc):
 
 def _binary(op, ufunc):
     """A binary primitive: the kernel for `op` where the operands' size and layout suit one,
-    else NumPy's `ufunc`."""
+    else NumPy's `ufunc`. A static method: it needs no backend, and the lookup then costs
+    no bound method (this runs for every arithmetic op)."""
 
-    def primitive(self, a, b):
+    def primitive(a, b):
         if getattr(a, "size", 0) < ROWS_MIN_SIZE > getattr(b, "size", 0):
             return ufunc(a, b)
         out = _binary_kernel(op, a, b)
         return ufunc(a, b) if out is None else out
 
     primitive.__name__ = ufunc.__name__
-    return primitive
+    return staticmethod(primitive)
 
 
 def _reduction(op, numpy_reduction):

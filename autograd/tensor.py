@@ -10,7 +10,7 @@ from . import grad_mode
 from .dtypes import DType, as_dtype
 from .torch_names import _ELEMENT_COUNTS, Device, element_count
 
-_SCALARS = (int, float, bool)
+_SCALARS = frozenset((int, float, bool))  # `type(x) in _SCALARS`: one hash lookup
 _DTYPE_BY_NATIVE = {}
 
 # Counts in-place changes across all tensors. A tensor's `_version` is the count at its last

@@ -123,18 +123,23 @@ _SWAPPED = {kernels.ADD: kernels.ADD, kernels.SUB: kernels.RSUB, kernels.MUL: ke
 _PYTHON_SCALARS = (int, float, bool)
 
 
-def _pooled(ufunc):
-    """A unary primitive: NumPy's `ufunc`, split over the thread pool for large arrays."""
+# One thread pool for the process, sized like Numba's (its threads start on first use).
+POOL = ChunkPool(numba.config.NUMBA_NUM_THREADS)
 
-    def primitive(self, a):
+
+def _pooled(ufunc):
+    """A unary primitive: NumPy's `ufunc`, split over the thread pool for large arrays. A
+    static method, like `_binary`'s."""
+
+    def primitive(a):
         if getattr(a, "size", 0) < POOL_MIN_SIZE or not _large_float(a, POOL_MIN_SIZE):
             return ufunc(a)
         out = numpy.empty_like(a)
-        self._pool.run(ufunc, a.reshape(-1), out.reshape(-1))
+        POOL.run(ufunc, a.reshape(-1), out.reshape(-1))
         return out
 
     primitive.__name__ = ufunc.__name__
-    return primitive
+    return staticmethod(primitive)
 
 
 def _binary(op, ufunc):
@@ -170,8 +175,7 @@ def _reduction(op, numpy_reduction):
 class NumbaBackend(NumpyBackend):
     def __init__(self, name="numba"):
         super().__init__(name=name)
-        self.threads = numba.config.NUMBA_NUM_THREADS
-        self._pool = ChunkPool(self.threads)
+        self.threads = POOL.threads
 
     # ---------------------------------------------------------------- NumPy loops, pooled
     # Small arrays go straight to NumPy's function (what the NumPy backend calls): on a tiny
@@ -187,7 +191,7 @@ class NumbaBackend(NumpyBackend):
     def _exp_into(self, a, out):
         """out = exp(a) for C-contiguous arrays of one size (`out` may be `a`)."""
         if a.size >= POOL_MIN_SIZE:
-            self._pool.run(numpy.exp, a.reshape(-1), out.reshape(-1))
+            POOL.run(numpy.exp, a.reshape(-1), out.reshape(-1))
         else:
             numpy.exp(a, out=out)
 
@@ -323,7 +327,7 @@ class NumbaBackend(NumpyBackend):
             if c is not None:
                 numpy.add(product, part(c, start, stop), out=product)
 
-        self._pool.run_ranges(products, batch)
+        POOL.run_ranges(products, batch)
         return out
 
     # ---------------------------------------------------------------- sliding windows

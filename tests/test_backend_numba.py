@@ -127,7 +127,7 @@ def product_paths(numba, monkeypatch):
     """Which path each matmul call took while the test runs: "rows" (the row-products
     kernel) or "split" (NumPy's products split over the thread pool); none for NumPy."""
     calls = []
-    run_ranges = numba._pool.run_ranges
+    run_ranges = numba_backend.POOL.run_ranges
 
     def split(fn, n, align=1):
         calls.append("split")
@@ -137,7 +137,7 @@ def product_paths(numba, monkeypatch):
         calls.append("rows")
         return numba_products.row_products(*args)
 
-    monkeypatch.setattr(numba._pool, "run_ranges", split)
+    monkeypatch.setattr(numba_backend.POOL, "run_ranges", split)
     monkeypatch.setattr(numba_backend, "products",
                         types.SimpleNamespace(row_products=row_products))
     return calls
@@ -267,8 +267,9 @@ def test_numba_num_threads_sets_the_threads(threads):
     result = _run("""
         import numba
         import backends
+        from backends import numba_backend
         b = backends.get("numba")
-        print(b.threads, b._pool.threads, numba.get_num_threads())
+        print(b.threads, numba_backend.POOL.threads, numba.get_num_threads())
     """, NUMBA_NUM_THREADS=threads)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [threads] * 3

@@ -172,6 +172,25 @@ def _reduction(op, numpy_reduction):
     return primitive
 
 
+def _activation_backward(name):
+    """grad times an activation's derivative given its output y (`name` is the formula):
+    on small float arrays of one dtype the compiled ufunc, with its checks written inline
+    (this runs on every backward through the activation); on large arrays of one layout the
+    parallel kernel; anything else as the NumPy backend does it."""
+    numpy_version = getattr(NumpyBackend, name)
+
+    def primitive(self, grad, y):
+        if (grad.size < ONE_PASS_MIN_SIZE and grad.dtype in COMPILED_DTYPES
+                and getattr(y, "dtype", None) is grad.dtype):
+            return getattr(compiled, name)(grad, y)
+        if not _same_layout(ONE_PASS_MIN_SIZE, grad, y):
+            return numpy_version(self, grad, y)
+        return _mask_kernel(getattr(kernels, name), grad, y)
+
+    primitive.__name__ = name
+    return primitive
+
+
 class NumbaBackend(NumpyBackend):
     def __init__(self, name="numba"):
         super().__init__(name=name)
@@ -270,28 +289,9 @@ class NumbaBackend(NumpyBackend):
         return out.reshape(a.shape[:-1] + ((1,) if keepdims else ()))
 
     # ---------------------------------------------------------------- backward masks
-    def relu_backward(self, grad, y):
-        if not _same_layout(ONE_PASS_MIN_SIZE, grad, y):
-            return super().relu_backward(grad, y)
-        return _mask_kernel(kernels.relu_backward, grad, y)
-
-    # On small float arrays, the compiled ufunc, with its checks written inline: this runs on
-    # every backward through tanh or sigmoid.
-    def tanh_backward(self, grad, y):
-        if (grad.size < ONE_PASS_MIN_SIZE and grad.dtype in COMPILED_DTYPES
-                and getattr(y, "dtype", None) is grad.dtype):
-            return compiled.tanh_backward(grad, y)
-        if not _same_layout(ONE_PASS_MIN_SIZE, grad, y):
-            return super().tanh_backward(grad, y)
-        return _mask_kernel(kernels.tanh_backward, grad, y)
-
-    def sigmoid_backward(self, grad, y):
-        if (grad.size < ONE_PASS_MIN_SIZE and grad.dtype in COMPILED_DTYPES
-                and getattr(y, "dtype", None) is grad.dtype):
-            return compiled.sigmoid_backward(grad, y)
-        if not _same_layout(ONE_PASS_MIN_SIZE, grad, y):
-            return super().sigmoid_backward(grad, y)
-        return _mask_kernel(kernels.sigmoid_backward, grad, y)
+    relu_backward = _activation_backward("relu_backward")
+    tanh_backward = _activation_backward("tanh_backward")
+    sigmoid_backward = _activation_backward("sigmoid_backward")
 
     # ---------------------------------------------------------------- matrix products
     def matmul(self, a, b):

@@ -12,10 +12,9 @@ compiled scalar loop without a vector math library.
 """
 
 from ..op import PREVIOUS_STEP
+from ..tensor import _SCALARS
 from .ops import FUNCTIONS
 from .program import Ref
-
-_SCALARS = (bool, int, float)
 
 # The backend primitive each fusable op is, by instruction name (from the op table).
 _ELEMENTWISE = {name: op.primitive for name, op in FUNCTIONS.items() if op.fusable}

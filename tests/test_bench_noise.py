@@ -91,3 +91,36 @@ def test_a_figure_faster_than_its_floor_is_noisy():
     assert session.check_target("t", "d", 0.5, 1.0, "", records=[step])["status"] == "noisy"
     session.below_floor(floor, step, "nothing")
     assert floor["noisy"] == []
+
+
+def _sweep_record(case, comparator, size, median, noisy=()):
+    return {"suite": "elementwise", "case": case, "comparator": comparator, "size": size,
+            "seconds": {"median": median},
+            "metric": {"unit": "GB/s", "median": 1 / median, "min": 1 / median,
+                       "max": 1 / median, "spread": 0.01},
+            "noisy": list(noisy)}
+
+
+def test_an_elementwise_target_is_judged_on_its_own_figures_only():
+    from bench.suites import elementwise
+
+    session = bench_session.Session(True, [], [])
+    size = elementwise.HEADLINE_SIZE
+    numpy_backend = _sweep_record(elementwise.ACTIVATION, "numpy", size, 0.6)
+    hand = _sweep_record(elementwise.ACTIVATION, "hand-numpy", size, 1.0)
+    unrelated = _sweep_record(elementwise.ACTIVATION, "hand-numba", 100, 1.0,
+                              ["the repeats spread 11% (over 10%)"])
+    records = {(r["case"], r["comparator"], r["size"]): r
+               for r in (numpy_backend, hand, unrelated)}
+    elementwise._check_targets(session, records)
+    against_hand = next(t for t in session.targets if "hand-numpy's time" in t["description"])
+    assert against_hand["status"] == "met" and against_hand["ratio"] == pytest.approx(0.6)
+    assert against_hand["noise"] == []
+
+    hand["noisy"].append("other processes kept 1.0 CPUs busy")
+    session.targets.clear()
+    elementwise._check_targets(session, records)
+    against_hand = next(t for t in session.targets if "hand-numpy's time" in t["description"])
+    assert against_hand["status"] == "noisy"
+    assert against_hand["noise"] == ["hand-numpy tanh(x)*sigmoid(x) + x*x: other processes "
+                                     "kept 1.0 CPUs busy"]

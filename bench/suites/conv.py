@@ -64,21 +64,21 @@ _BUILDERS = {PLUGGRAD: pluggrad_step, TORCH: torch_step}
 
 
 def run(session):
-    seconds = {}
+    records = {}
     for comparator in session.pick(*_BUILDERS):
         step = _BUILDERS[comparator.family](comparator.target)
-        record = session.measure(NAME, CASE, comparator, BATCH, step,
-                                 Metric.per_second("steps/s", 1))
-        seconds[comparator.name] = record["seconds"]["median"]
+        records[comparator.name] = session.measure(NAME, CASE, comparator, BATCH, step,
+                                                   Metric.per_second("steps/s", 1))
 
     name = "conv2d, numba backend"
     description = f"{CASE} on the numba backend at most {NUMBA_TARGET}x torch-cpu's time"
-    missing = next((c for c in ("numba", "torch-cpu") if c not in seconds), None)
+    missing = next((c for c in ("numba", "torch-cpu") if c not in records), None)
     if missing is not None:
         session.target_not_measured(name, description, NUMBA_TARGET,
                                     f"{missing}: {session.why_not_run(missing)}")
         return
-    mine, reference = seconds["numba"], seconds["torch-cpu"]
+    pair = [records["numba"], records["torch-cpu"]]
+    mine, reference = (record["seconds"]["median"] for record in pair)
     session.check_target(name, description, mine / reference, NUMBA_TARGET,
                          f"numba {mine * 1e3:.3f} ms/step, torch-cpu {reference * 1e3:.3f} "
-                         f"ms/step", lambda: pluggrad_step("numba"))
+                         f"ms/step", lambda: pluggrad_step("numba"), records=pair)

@@ -127,65 +127,57 @@ CASES = {
 
 def run(session):
     top = SWEEP_TOP if session.quick else 8
-    seconds = sweep.run(session, NAME, CASES, sweep.powers_of_ten(top) + [HEADLINE_SIZE])
-    _check_targets(session, seconds)
+    records = sweep.run(session, NAME, CASES, sweep.powers_of_ten(top) + [HEADLINE_SIZE])
+    _check_targets(session, records)
 
 
-def _check_targets(session, seconds):
-    missing = (session.why_not_run("numba") or session.why_not_run("numpy")
-               or "the size was not measured (see skipped)")
-    name = f"elementwise {HEADLINE_SIZE:,}"
-    description = (f"{ACTIVATION} with backward on {HEADLINE_SIZE:,} float32: numba backend "
-                   f"at most {HEADLINE_TARGET}x the numpy backend's time")
-    ratio = sweep.numba_over_numpy(seconds, ACTIVATION, HEADLINE_SIZE)
-    if ratio is None:
-        session.target_not_measured(name, description, HEADLINE_TARGET, missing)
-    else:
-        session.check_target(
-            name, description, ratio, HEADLINE_TARGET,
-            f"numba {seconds[ACTIVATION, 'numba', HEADLINE_SIZE] * 1e3:.2f} ms, numpy "
-            f"{seconds[ACTIVATION, 'numpy', HEADLINE_SIZE] * 1e3:.2f} ms",
-            lambda: CASES[ACTIVATION][PLUGGRAD]("numba", HEADLINE_SIZE))
-
-    _check_against_hand_written(session, seconds, ACTIVATION, "numpy", HAND_NUMPY,
-                                (HEADLINE_SIZE,), HAND_NUMPY_TARGET)
-    _check_against_hand_written(session, seconds, ARITHMETIC, "numba", HAND_NUMBA,
-                                HAND_FUSED_SIZES, HAND_FUSED_TARGET)
-
+def _check_targets(session, records):
+    """Each target is judged on the figures its ratio comes from, and on no others."""
+    _check_ratio(session, records, ACTIVATION, "numba", "numpy", (HEADLINE_SIZE,),
+                 HEADLINE_TARGET, "the numpy backend")
+    _check_ratio(session, records, ACTIVATION, "numpy", HAND_NUMPY, (HEADLINE_SIZE,),
+                 HAND_NUMPY_TARGET, HAND_NUMPY)
+    _check_ratio(session, records, ARITHMETIC, "numba", HAND_NUMBA, HAND_FUSED_SIZES,
+                 HAND_FUSED_TARGET, HAND_NUMBA)
     for case in CASES:
+        _check_ratio(session, records, case, "numba", "numpy",
+                     sweep.powers_of_ten(SWEEP_TOP), SWEEP_TARGET, "the numpy backend",
+                     sweep=True)
+
+
+def _check_ratio(session, records, case, backend, reference, sizes, limit, reference_name,
+                 sweep=False):
+    """A target: `backend`'s time on `case` at most `limit`x `reference`'s at every one of
+    `sizes`, judged on those sizes' figures of the two."""
+    if sweep:
         name = f"elementwise sweep, {case}"
-        description = (f"{case} with backward, 10^2 to 10^{SWEEP_TOP} elements: numba "
-                       f"backend at most {SWEEP_TARGET}x the numpy backend's time at every size")
-        ratios = {n: sweep.numba_over_numpy(seconds, case, n)
-                  for n in sweep.powers_of_ten(SWEEP_TOP)}
-        ratios = {n: r for n, r in ratios.items() if r is not None}
-        if not ratios:
-            session.target_not_measured(name, description, SWEEP_TARGET, missing)
-            continue
-        worst = max(ratios, key=ratios.get)
-        session.check_target(
-            name, description, ratios[worst], SWEEP_TARGET,
-            "worst at {:,}; ratios: {}".format(
-                worst, ", ".join(f"10^{len(str(n)) - 1}: {r:.2f}" for n, r in ratios.items())),
-            lambda case=case, worst=worst: CASES[case][PLUGGRAD]("numba", worst))
-
-
-def _check_against_hand_written(session, seconds, case, backend, hand, sizes, limit):
-    """A target: `backend`'s time on `case` at most `limit`x the hand-written `hand` code's,
-    at the worst of `sizes`."""
-    name = f"elementwise {case}, {backend} backend against {hand}"
-    description = (f"{case} with backward on {' and '.join(f'{n:,}' for n in sizes)} float32: "
-                   f"{backend} backend at most {limit}x {hand}'s time")
-    ratios = {n: seconds[case, backend, n] / seconds[case, hand, n] for n in sizes
-              if (case, backend, n) in seconds and (case, hand, n) in seconds}
-    if not ratios:
-        missing = (session.why_not_run(backend) or session.why_not_run(hand)
+        description = (f"{case} with backward, 10^2 to 10^{SWEEP_TOP} elements: {backend} "
+                       f"backend at most {limit}x {reference_name}'s time at every size")
+    else:
+        name = (f"elementwise {HEADLINE_SIZE:,}" if reference == "numpy"
+                else f"elementwise {case}, {backend} backend against {reference}")
+        description = (f"{case} with backward on {' and '.join(f'{n:,}' for n in sizes)} "
+                       f"float32: {backend} backend at most {limit}x {reference_name}'s time")
+    pairs = {n: (records[case, backend, n], records[case, reference, n]) for n in sizes
+             if (case, backend, n) in records and (case, reference, n) in records}
+    if not pairs:
+        missing = (session.why_not_run(backend) or session.why_not_run(reference)
                    or "the sizes were not measured (see skipped)")
         session.target_not_measured(name, description, limit, missing)
         return
+    ratios = {n: _seconds(mine) / _seconds(theirs) for n, (mine, theirs) in pairs.items()}
     worst = max(ratios, key=ratios.get)
-    session.check_target(
-        name, description, ratios[worst], limit,
-        ", ".join(f"{n:,}: {backend} {seconds[case, backend, n] * 1e3:.2f} ms, {hand} "
-                  f"{seconds[case, hand, n] * 1e3:.2f} ms" for n in ratios),
-        lambda: CASES[case][PLUGGRAD](backend, worst))
+    if sweep:
+        detail = "worst at {:,}; ratios: {}".format(
+            worst, ", ".join(f"10^{len(str(n)) - 1}: {r:.2f}" for n, r in ratios.items()))
+    else:
+        detail = ", ".join(f"{n:,}: {backend} {_seconds(mine) * 1e3:.2f} ms, {reference} "
+                           f"{_seconds(theirs) * 1e3:.2f} ms"
+                           for n, (mine, theirs) in pairs.items())
+    session.check_target(name, description, ratios[worst], limit, detail,
+                         lambda: CASES[case][PLUGGRAD](backend, worst),
+                         records=[record for pair in pairs.values() for record in pair])
+
+
+def _seconds(record):
+    return record["seconds"]["median"]

@@ -23,10 +23,10 @@ def powers_of_ten(top):
 
 def run(session, suite, cases, sizes):
     """Measure each case, {name: {family: build(target, n) -> step}}, at each size; returns
-    {(case, comparator name, n): median seconds}."""
+    {(case, comparator name, n): record}."""
     if "memory_bandwidth_gbs" not in session.reference:
         session.reference["memory_bandwidth_gbs"] = machine.memory_bandwidth(session.budget)
-    seconds = {}
+    records = {}
     for case, builders in cases.items():
         for n in sorted(sizes):
             free = machine.available_memory_bytes()
@@ -38,14 +38,9 @@ def run(session, suite, cases, sizes):
             metric = Metric.per_second("GB/s", BYTES_PER_ELEMENT * n / 1e9)
             for comparator in session.pick(*builders):
                 step = builders[comparator.family](comparator.target, n)
-                record = session.measure(suite, case, comparator, n, step, metric)
-                seconds[case, comparator.name, n] = record["seconds"]["median"]
+                records[case, comparator.name, n] = session.measure(suite, case, comparator,
+                                                                    n, step, metric)
                 del step
                 gc.collect()
-    return seconds
+    return records
 
-
-def numba_over_numpy(seconds, case, n):
-    """The Numba backend's time over the NumPy backend's, or None if either is missing."""
-    numba, numpy = seconds.get((case, "numba", n)), seconds.get((case, "numpy", n))
-    return None if numba is None or numpy is None else numba / numpy

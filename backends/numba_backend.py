@@ -12,14 +12,13 @@ are split over the same pool by batch.
 Each override covers the common layouts: C-contiguous float32/float64 arrays of one shape, an
 array with a Python scalar or a broadcast one, rows with a row vector `(N, M) op (M,)`,
 reductions over leading or trailing axes. Anything else, and any array smaller than the size
-where the parallel path pays for its launch, goes to the NumPy code; the exceptions are the
-optimiser updates, which run as one serial compiled loop on small parameters (numba_serial).
+where the parallel path pays for its launch, goes to the NumPy backend's code (whose
+optimiser updates are serial compiled loops already).
 
 `NUMBA_NUM_THREADS` (read by Numba at import) sets the number of threads, for the kernels and
 the pool alike.
 """
 
-import functools
 import math
 import os
 
@@ -32,7 +31,6 @@ import numba  # noqa: E402
 import numpy  # noqa: E402
 
 from . import (
-    formulas,
     numba_fusion,
     numba_kernels,
     numba_products,
@@ -43,6 +41,7 @@ from . import (
 from .base import window_count
 from .formulas import COMPILED_DTYPES
 from .formulas import ufuncs as compiled
+from .layouts import large_float, same_layout
 from .numpy_backend import NumpyBackend
 from .thread_chunks import ChunkPool
 
@@ -79,13 +78,11 @@ SIGMOID_MIN_SIZE = 1 << 14
 """sigmoid: kernels around a NumPy exp, against NumPy's several passes."""
 SOFTMAX_MIN_SIZE = 1 << 17
 """softmax, log_softmax, logsumexp along rows: kernels around a NumPy exp."""
-SGD_MIN_SIZE = 1 << 17
-"""The SGD update: one parallel pass instead of up to six NumPy calls. Below this size (and
-for the other updates below UPDATE_MIN_SIZE) a serial compiled loop does it (numba_serial):
-on a small parameter NumPy's calls cost far more than the arithmetic."""
-UPDATE_MIN_SIZE = 1 << 16
-"""The Adam, RMSprop and Adagrad updates: one parallel pass instead of a dozen NumPy
-calls."""
+UPDATE_MIN_SIZE = 1 << 20
+"""The optimiser updates: a parallel kernel instead of the NumPy backend's serial compiled
+loop (numba_serial). Measured against that loop for SGD with momentum and Adam, float32,
+2**16 to 2**24 elements: the kernel's wake-up alone took about 45 us, and it was faster only
+from 2**20 (SGD 0.89x, Adam 0.77x; at 2**19 1.25x and 1.30x)."""
 WINDOWS_MIN_SIZE = 1 << 11
 """im2col (the image's size) and col2im (the columns'): one kernel pass instead of a padded
 copy and one strided NumPy copy per kernel position, a Python loop as long as the kernel.
@@ -132,7 +129,7 @@ def _pooled(ufunc):
     static method, like `_binary`'s."""
 
     def primitive(a):
-        if getattr(a, "size", 0) < POOL_MIN_SIZE or not _large_float(a, POOL_MIN_SIZE):
+        if getattr(a, "size", 0) < POOL_MIN_SIZE or not large_float(a, POOL_MIN_SIZE):
             return ufunc(a)
         out = numpy.empty_like(a)
         POOL.run(ufunc, a.reshape(-1), out.reshape(-1))
@@ -183,7 +180,7 @@ def _activation_backward(name):
         if (grad.size < ONE_PASS_MIN_SIZE and grad.dtype in COMPILED_DTYPES
                 and getattr(y, "dtype", None) is grad.dtype):
             return getattr(compiled, name)(grad, y)
-        if not _same_layout(ONE_PASS_MIN_SIZE, grad, y):
+        if not same_layout(ONE_PASS_MIN_SIZE, grad, y):
             return numpy_version(self, grad, y)
         return _mask_kernel(getattr(kernels, name), grad, y)
 
@@ -218,7 +215,7 @@ class NumbaBackend(NumpyBackend):
     def sigmoid(self, a):
         if a.size < SIGMOID_MIN_SIZE and a.dtype in COMPILED_DTYPES:
             return compiled.sigmoid(a)
-        if not _large_float(a, SIGMOID_MIN_SIZE):
+        if not large_float(a, SIGMOID_MIN_SIZE):
             return super().sigmoid(a)
         out = numpy.empty_like(a)
         kernels.negative_abs(a.reshape(-1), out.reshape(-1))
@@ -228,12 +225,12 @@ class NumbaBackend(NumpyBackend):
 
     def relu(self, a):
         if (getattr(a, "size", 0) < ONE_PASS_MIN_SIZE
-                or not _large_float(a, ONE_PASS_MIN_SIZE)):
+                or not large_float(a, ONE_PASS_MIN_SIZE)):
             return super().relu(a)
         return _unary_kernel(kernels.relu, a)
 
     def erf(self, a):
-        if not _large_float(a, SLOW_NUMPY_MIN_SIZE):
+        if not large_float(a, SLOW_NUMPY_MIN_SIZE):
             return super().erf(a)
         return _unary_kernel(kernels.erf, a)
 
@@ -332,7 +329,7 @@ class NumbaBackend(NumpyBackend):
 
     # ---------------------------------------------------------------- sliding windows
     def im2col(self, a, kernel_size, dilation, padding, stride):
-        if not _large_float(a, WINDOWS_MIN_SIZE):
+        if not large_float(a, WINDOWS_MIN_SIZE):
             return super().im2col(a, kernel_size, dilation, padding, stride)
         n, c, h, w = a.shape
         out_size = tuple(window_count(*args) for args in zip((h, w), kernel_size, dilation,
@@ -342,7 +339,7 @@ class NumbaBackend(NumpyBackend):
         return cols.reshape(n, -1, out_size[0] * out_size[1])
 
     def col2im(self, cols, output_size, kernel_size, dilation, padding, stride):
-        if not _large_float(cols, WINDOWS_MIN_SIZE):
+        if not large_float(cols, WINDOWS_MIN_SIZE):
             return super().col2im(cols, output_size, kernel_size, dilation, padding, stride)
         out_size = tuple(window_count(*args) for args in zip(output_size, kernel_size,
                                                              dilation, padding, stride))
@@ -352,97 +349,13 @@ class NumbaBackend(NumpyBackend):
                              *kernel_size, *dilation, *padding, *stride, out)
         return out
 
-    # ---------------------------------------------------------------- optimiser updates
-    # The constants are combined here in Python floats and rounded to the arrays' dtype once,
-    # as NumPy does with the Python scalars of the composed update.
-    def sgd_step_(self, param, grad, buf, lr, momentum, dampening, nesterov, weight_decay,
-                  first_step):
-        buf = buf if momentum else None
-        if not _same_layout(0, param, grad, buf):
-            return super().sgd_step_(param, grad, buf, lr, momentum, dampening, nesterov,
-                                     weight_decay, first_step)
-        c = _typed(param, formulas.sgd_momentum,
-                   formulas.sgd_constants(lr, weight_decay, momentum, dampening))
-        loop = kernels.sgd_step if param.size >= SGD_MIN_SIZE else numba_serial.sgd_step
-        loop(param.reshape(-1), grad.reshape(-1), _flat(buf), *c, bool(nesterov),
-             bool(first_step))
-
-    def adam_step_(self, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
-                   beta2, eps, weight_decay, amsgrad, decoupled_weight_decay):
-        max_exp_avg_sq = max_exp_avg_sq if amsgrad else None
-        if not _same_layout(0, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq):
-            return super().adam_step_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step,
-                                      lr, beta1, beta2, eps, weight_decay, amsgrad,
-                                      decoupled_weight_decay)
-        c = _typed(param, formulas.adam, formulas.adam_constants(
-            step, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay))
-        loop = kernels.adam_step if param.size >= UPDATE_MIN_SIZE else numba_serial.adam_step
-        loop(param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
-             _flat(max_exp_avg_sq), *c)
-
-    def rmsprop_step_(self, param, grad, square_avg, grad_avg, buf, lr, alpha, eps,
-                      weight_decay, momentum, centered):
-        grad_avg = grad_avg if centered else None
-        buf = buf if momentum else None
-        if not _same_layout(0, param, grad, square_avg, grad_avg, buf):
-            return super().rmsprop_step_(param, grad, square_avg, grad_avg, buf, lr, alpha,
-                                         eps, weight_decay, momentum, centered)
-        c = _typed(param, formulas.rmsprop_centered_momentum,
-                   formulas.rmsprop_constants(lr, alpha, eps, weight_decay, momentum))
-        loop = (kernels.rmsprop_step if param.size >= UPDATE_MIN_SIZE
-                else numba_serial.rmsprop_step)
-        loop(param.reshape(-1), grad.reshape(-1), square_avg.reshape(-1), _flat(grad_avg),
-             _flat(buf), *c)
-
-    def adagrad_step_(self, param, grad, state_sum, step, lr, lr_decay, weight_decay, eps):
-        if not _same_layout(0, param, grad, state_sum):
-            return super().adagrad_step_(param, grad, state_sum, step, lr, lr_decay,
-                                         weight_decay, eps)
-        c = _typed(param, formulas.adagrad,
-                   formulas.adagrad_constants(step, lr, lr_decay, weight_decay, eps))
-        loop = (kernels.adagrad_step if param.size >= UPDATE_MIN_SIZE
-                else numba_serial.adagrad_step)
-        loop(param.reshape(-1), grad.reshape(-1), state_sum.reshape(-1), *c)
+    def _update_loop(self, name, size):
+        """The parallel kernel from UPDATE_MIN_SIZE elements; the serial loop below."""
+        return getattr(kernels if size >= UPDATE_MIN_SIZE else numba_serial, name)
 
     def fuse_elementwise(self, program):
         """One parallel kernel for a run of elementwise steps of a traced program."""
         return numba_threads.guard_launch(numba_fusion.fuse_elementwise(program))
-
-
-def _typed(param, formula, constants):
-    """The folded hyperparameters, in the order the update `formula` (and so its kernel)
-    takes them, as scalars of the parameter's dtype: rounded once, as NumPy rounds the
-    Python scalars of the formula run on arrays. Every parameter of a step has the same
-    ones, so they are made once for all (on a small parameter, making them took longer than
-    the update itself)."""
-    return _typed_constants(formula, param.dtype.char, tuple(constants.items()))
-
-
-@functools.lru_cache(maxsize=64)
-def _typed_constants(formula, dtype_code, constants):
-    t = numpy.dtype(dtype_code).type
-    return tuple(t(value) for value in formulas.constants_in_order(formula, dict(constants)))
-
-
-# ------------------------------------------------------------------------- layout checks
-def _large_float(a, min_size):
-    """Whether `a` is a C-contiguous float32/float64 ndarray of at least `min_size`
-    elements: the layout every kernel takes. (The size comes first: on small arrays this
-    check is all the backend adds to NumPy's cost.)"""
-    return (getattr(a, "size", 0) >= min_size and type(a) is numpy.ndarray
-            and a.dtype.char in "fd" and a.flags.c_contiguous)
-
-
-def _same_layout(min_size, first, *others):
-    """Whether `first` is a large float array and each of `others` is None or an array of
-    its shape, dtype and (C-contiguous) layout."""
-    if not _large_float(first, min_size):
-        return False
-    for a in others:
-        if a is not None and not (type(a) is numpy.ndarray and a.shape == first.shape
-                                  and a.dtype == first.dtype and a.flags.c_contiguous):
-            return False
-    return True
 
 
 def _row_products(a, b):
@@ -503,7 +416,7 @@ def _repeated_block(a):
 def _rows_along(a, axis):
     """Whether `axis` is the last axis of a large float array of two or more axes, so that
     a row-wise kernel can reduce along it."""
-    return (_large_float(a, SOFTMAX_MIN_SIZE) and a.ndim >= 2 and a.shape[-1] > 0
+    return (large_float(a, SOFTMAX_MIN_SIZE) and a.ndim >= 2 and a.shape[-1] > 0
             and _axes(axis, a.ndim) == (a.ndim - 1,))
 
 
@@ -517,10 +430,6 @@ def _axes(axis, ndim):
         return None
     axes = sorted(x % ndim for x in axes)
     return tuple(axes) if len(set(axes)) == len(axes) else None
-
-
-def _flat(a):
-    return None if a is None else a.reshape(-1)
 
 
 # ------------------------------------------------------------------------- kernel calls
@@ -540,9 +449,9 @@ def _binary_kernel(op, a, b):
     """a op b by a kernel when one side is a large float array and the other fits one of
     the kernels' layouts; None otherwise. (Rows pay off from the fewest elements; the other
     layouts check their own size.)"""
-    if _large_float(a, ROWS_MIN_SIZE):
+    if large_float(a, ROWS_MIN_SIZE):
         return _binary_with(op, a, b)
-    if _large_float(b, ROWS_MIN_SIZE):
+    if large_float(b, ROWS_MIN_SIZE):
         return _binary_with(_SWAPPED[op], b, a)
     return None
 
@@ -595,7 +504,7 @@ def _where(cond, a, b):
         return None
     full = b if a_scalar else a
     other = None if a_scalar or b_scalar else b
-    if not _same_layout(SLOW_NUMPY_MIN_SIZE, full, other) or full.shape != cond.shape:
+    if not same_layout(SLOW_NUMPY_MIN_SIZE, full, other) or full.shape != cond.shape:
         return None
     out = numpy.empty_like(full)
     if other is not None:
@@ -612,7 +521,7 @@ def _where(cond, a, b):
 def _reduce(op, a, axis, keepdims):
     """The sum, max or min of `a` over `axis` by a kernel when the axes are all, the leading
     or the trailing ones of a large float array; None otherwise."""
-    if not _large_float(a, SUM_MIN_SIZE):
+    if not large_float(a, SUM_MIN_SIZE):
         return None
     axes = _axes(axis, a.ndim)
     if axes is None:

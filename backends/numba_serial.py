@@ -1,10 +1,12 @@
-"""The optimiser updates as serial compiled loops, for parameters too small for a parallel
-kernel.
+"""The optimiser updates as serial compiled loops: the NumPy backend's at every size, and the
+Numba backend's for parameters too small for a parallel kernel.
 
 On a small parameter, NumPy's Adam is a dozen ufunc calls of about a microsecond each, and
 the parallel kernel costs a wake-up of the OpenMP threads (tens of microseconds); one serial
 loop does the whole update in well under a microsecond. The playground's network (a few
-hundred weights) spent a quarter of its training time in these updates.
+hundred weights) spent a quarter of its training time in these updates. On a large
+parameter, the loop reads and writes each array once, where the formula on NumPy's arrays
+makes a pass per operation.
 
 The loops are the parallel kernels' own functions (numba_kernels), compiled again without
 `parallel=True`: `prange` then runs as `range`, so the formulas exist once. Each copy gets

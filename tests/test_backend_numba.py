@@ -39,7 +39,8 @@ def kernel_calls(monkeypatch):
     """The names of the kernels called, in order, while the test runs."""
     calls = []
     for name in ("binary_flat", "binary_scalar", "binary_rows", "where", "where_scalar",
-                 "sum_all", "reduce_rows", "reduce_columns", "relu", "tanh_backward"):
+                 "sum_all", "reduce_rows", "reduce_columns", "relu", "tanh_backward",
+                 "sgd_step"):
         kernel = getattr(numba_kernels, name)
 
         def spy(*args, _kernel=kernel, _name=name):
@@ -81,9 +82,12 @@ def _at(threshold, dtype="float32"):
     (lambda b: b.sum(_at("SUM_MIN_SIZE")), ["sum_all"]),
     (lambda b: b.sum(_at("COLUMNS_MIN_SIZE"), (0,), True), ["reduce_columns"]),
     (lambda b: b.max(_at("SUM_MIN_SIZE"), 1), ["reduce_rows"]),
+    (lambda b: b.sgd_step_(_at("UPDATE_MIN_SIZE"), _at("UPDATE_MIN_SIZE"),
+                           _at("UPDATE_MIN_SIZE"), 0.1, 0.9, 0.0, False, 0.0, False),
+     ["sgd_step"]),
 ], ids=["same_shape", "scalar", "scalar_left", "broadcast_scalar_view", "row", "row_left",
         "broadcast_row_view", "where_scalar", "relu_float64", "tanh_backward", "sum_all",
-        "sum_first_axis", "max_last_axis"])
+        "sum_first_axis", "max_last_axis", "sgd_update"])
 def test_large_float_arrays_reach_their_kernel(numba, kernel_calls, call, expected):
     call(numba)
     assert kernel_calls == expected

@@ -1,6 +1,6 @@
-"""Small parameters on the Numba backend are updated by one serial compiled loop (the
-parallel kernel's formula compiled without `parallel`), and the result is the NumPy
-backend's."""
+"""Parameters on the NumPy backend, and small ones on the Numba backend, are updated by one
+serial compiled loop (the parallel kernel's formula compiled without `parallel`), and the
+result is the formula's run on NumPy's arrays (the code the CuPy backend runs)."""
 
 import numpy as np
 import pytest
@@ -9,8 +9,13 @@ import autograd as ag
 import backends
 import nn
 
+from backends.array_namespace import ArrayNamespaceBackend
+from backends.numpy_backend import NumpyBackend
+
 numba_state = backends.available().get("numba")
-pytestmark = pytest.mark.skipif(numba_state is not True, reason=f"numba: {numba_state}")
+CPU_BACKENDS = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
+    numba_state is not True, reason=f"numba: {numba_state}"))]
+UPDATES = ("sgd_step_", "adam_step_", "rmsprop_step_", "adagrad_step_")
 
 OPTIMIZERS = {
     "sgd": lambda p: nn.optim.SGD(p, lr=0.1),
@@ -35,9 +40,10 @@ def _trained(backend, make_optimizer, dtype):
     return param.numpy()
 
 
+@pytest.mark.parametrize("backend", CPU_BACKENDS)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
-def test_small_updates_match_numpy_and_run_the_serial_loop(name, dtype, monkeypatch):
+def test_updates_run_the_serial_loop_and_match_the_formula(backend, name, dtype, monkeypatch):
     from backends import numba_serial
 
     calls = []
@@ -46,11 +52,16 @@ def test_small_updates_match_numpy_and_run_the_serial_loop(name, dtype, monkeypa
         monkeypatch.setattr(numba_serial, loop,
                             lambda *args, _compiled=compiled, _name=loop:
                             calls.append(_name) or _compiled(*args))
-    got = _trained("numba", OPTIMIZERS[name], dtype)
-    expected = _trained("numpy", OPTIMIZERS[name], dtype)
+    got = _trained(backend, OPTIMIZERS[name], dtype)
+    assert calls and set(calls) == {name.split("-")[0].replace("adamw", "adam") + "_step"}
+
+    calls.clear()
+    for update in UPDATES:  # the formula on arrays, for both CPU backends
+        monkeypatch.setattr(NumpyBackend, update, getattr(ArrayNamespaceBackend, update))
+    expected = _trained(backend, OPTIMIZERS[name], dtype)
+    assert calls == []
     tolerance = 1e-5 if dtype == "float32" else 1e-12
     np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
-    assert calls and set(calls) == {name.split("-")[0].replace("adamw", "adam") + "_step"}
 
 
 def test_the_serial_copies_are_cached_under_their_own_names():

@@ -11,6 +11,9 @@ import numpy
 from . import formulas
 from .base import Backend
 
+# NumPy's `dtype.name` is computed in Python (about 1.5 us), and ops ask for it on most calls.
+_DTYPE_NAMES = {}
+
 
 class ArrayNamespaceBackend(Backend):
     """A Backend whose primitives are the functions of the namespace `self.xp`."""
@@ -77,7 +80,11 @@ class ArrayNamespaceBackend(Backend):
         return bool(self.xp.isfinite(a).all())
 
     def dtype_name(self, a):
-        return a.dtype.name
+        dtype = a.dtype
+        name = _DTYPE_NAMES.get(dtype)
+        if name is None:
+            name = _DTYPE_NAMES[dtype] = dtype.name
+        return name
 
     def copy(self, a):
         return a.copy()

@@ -10,7 +10,7 @@ import inspect
 
 import numpy
 
-from . import formulas, numba_serial
+from . import formulas
 from .allocator import keep_freed_memory
 from .array_namespace import ArrayNamespaceBackend
 from .formulas import COMPILED_DTYPES, ufuncs
@@ -72,7 +72,7 @@ class NumpyBackend(ArrayNamespaceBackend):
     # NumPy does with the Python scalars of the formula.
     def _update_loop(self, name, size):
         """The compiled loop running the update `name` on `size` elements."""
-        return getattr(numba_serial, name)
+        return getattr(_serial_loops(), name)
 
     def sgd_step_(self, param, grad, buf, lr, momentum, dampening, nesterov, weight_decay,
                   first_step):
@@ -120,6 +120,15 @@ class NumpyBackend(ArrayNamespaceBackend):
                    formulas.adagrad_constants(step, lr, lr_decay, weight_decay, eps))
         self._update_loop("adagrad_step", param.size)(
             param.reshape(-1), grad.reshape(-1), state_sum.reshape(-1), *c)
+
+
+@functools.cache
+def _serial_loops():
+    """numba_serial, imported on the first update: importing the backend loads no Numba,
+    like the compiled ufuncs (formulas.ufuncs)."""
+    from . import numba_serial
+
+    return numba_serial
 
 
 def _typed(param, formula, constants):

@@ -42,7 +42,7 @@ from .base import window_count
 from .formulas import COMPILED_DTYPES
 from .formulas import ufuncs as compiled
 from .layouts import large_float, same_layout
-from .numpy_backend import NumpyBackend
+from .numpy_backend import SIGMOID_SIMD_MIN_SIZE, NumpyBackend
 from .thread_chunks import ChunkPool
 
 # Kernels called from several threads must not abort the process on Numba's workqueue layer.
@@ -54,16 +54,21 @@ products = numba_threads.guard_kernels(numba_products)
 # two-core machine by timing both on float32 and float64 arrays of 2**8 .. 2**22 elements
 # (best of repeated runs, on an otherwise idle machine, with the passive OpenMP waiting set
 # above) and taking, for each path, the first power of two from which it stays faster in both
-# dtypes. Waking the sleeping OpenMP threads costs 10 to 30 microseconds per kernel, which is
-# what sets most of these.
+# dtypes. Waking the sleeping OpenMP threads costs 10 to 45 microseconds per kernel, which is
+# what sets most of these. Re-measured against the NumPy backend's compiled ufuncs (one serial
+# pass each) for ROWS, SIGMOID and ACTIVATION_BACKWARD, 2**17 .. 2**23 elements.
 ARITHMETIC_MIN_SIZE = 1 << 22
 """add sub mul div maximum minimum on arrays of one shape or with a scalar: NumPy's own
 loops for these are fast, so only arrays past the caches gain."""
-ROWS_MIN_SIZE = 1 << 18
+ROWS_MIN_SIZE = 1 << 19
 """The same ops between rows and a row vector, (N, M) op (M,), where NumPy's broadcasting
-loop is slower."""
+loop is slower (at 2**18 the kernel took 1.47x NumPy's time on float32)."""
 ONE_PASS_MIN_SIZE = 1 << 18
-"""relu and the activation backward masks: one to three fast passes in NumPy."""
+"""relu: one or two fast passes in NumPy."""
+ACTIVATION_BACKWARD_MIN_SIZE = 1 << 21
+"""The activation backward masks (relu, tanh, sigmoid): against the NumPy backend's compiled
+ufunc, already one pass, the parallel kernel took 1.1 to 2.8x its time on float32 from 2**18
+to 2**20 and won from 2**21 (0.64 to 1.03x)."""
 SLOW_NUMPY_MIN_SIZE = 1 << 16
 """where (NumPy's loop branches on the condition) and erf (a scalar loop either way)."""
 SUM_MIN_SIZE = 1 << 20
@@ -74,8 +79,9 @@ NARROW_ROW = 256
 """The widest rows whose max/min a kernel takes: measured against NumPy by row width, the
 kernel is faster up to 256 and slower from 512 (NumPy's SIMD max loop, which also wins on a
 whole array)."""
-SIGMOID_MIN_SIZE = 1 << 14
-"""sigmoid: kernels around a NumPy exp, against NumPy's several passes."""
+SIGMOID_MIN_SIZE = 1 << 18
+"""sigmoid: kernels around a NumPy exp, against NumPy's several passes (at 2**14 .. 2**17
+the kernels' two launches took 1.1 to 4.5x the NumPy backend's time)."""
 SOFTMAX_MIN_SIZE = 1 << 17
 """softmax, log_softmax, logsumexp along rows: kernels around a NumPy exp."""
 UPDATE_MIN_SIZE = 1 << 20
@@ -177,10 +183,10 @@ def _activation_backward(name):
     numpy_version = getattr(NumpyBackend, name)
 
     def primitive(self, grad, y):
-        if (grad.size < ONE_PASS_MIN_SIZE and grad.dtype in COMPILED_DTYPES
+        if (grad.size < ACTIVATION_BACKWARD_MIN_SIZE and grad.dtype in COMPILED_DTYPES
                 and getattr(y, "dtype", None) is grad.dtype):
             return getattr(compiled, name)(grad, y)
-        if not same_layout(ONE_PASS_MIN_SIZE, grad, y):
+        if not same_layout(ACTIVATION_BACKWARD_MIN_SIZE, grad, y):
             return numpy_version(self, grad, y)
         return _mask_kernel(getattr(kernels, name), grad, y)
 
@@ -213,7 +219,7 @@ class NumbaBackend(NumpyBackend):
 
     # ---------------------------------------------------------------- unary kernels
     def sigmoid(self, a):
-        if a.size < SIGMOID_MIN_SIZE and a.dtype in COMPILED_DTYPES:
+        if a.size < SIGMOID_SIMD_MIN_SIZE and a.dtype in COMPILED_DTYPES:
             return compiled.sigmoid(a)
         if not large_float(a, SIGMOID_MIN_SIZE):
             return super().sigmoid(a)

@@ -5,8 +5,8 @@ backend on the same data: values, shapes and dtypes, to 1e-12 relative in float6
 float32. The fused kernels are also compared with the composed defaults of `backends.Backend`
 run on the backend under test. Arrays come in the sizes around the Numba backend's thresholds:
 SMALL, which every backend computes with plain array calls; LARGE, which reaches its compiled
-kernels; HUGE, which also reaches its plain arithmetic, column sums and thread pool. And they
-come in the layouts the kernels treat specially (scalars, row broadcasts, broadcast views) or
+kernels; HUGE, which also reaches its plain arithmetic, column sums, activation backward
+masks and thread pool. And they come in the layouts the kernels treat specially (scalars, row broadcasts, broadcast views) or
 leave to NumPy (0-d, size 1, non-contiguous, other axes).
 """
 
@@ -25,7 +25,7 @@ DTYPES = ["float32", "float64"]
 
 SMALL = (3, 4)
 LARGE = (16384, 64)  # 2**20 elements: from here the Numba backend's kernels run...
-HUGE = (65536, 64)  # 2**22: ...and its plain arithmetic, column sums and thread pool
+HUGE = (65536, 64)  # 2**22: ...and its plain arithmetic, column sums, backward masks, pool
 SIZES = {"small": SMALL, "large": LARGE, "huge": HUGE}
 
 
@@ -331,7 +331,7 @@ ACTIVATIONS = {
 
 def _mask_inputs(d, kind, layout):
     """(grad, y) for an activation's backward mask, y drawn from the activation's range."""
-    shape = SMALL if layout == "small" else LARGE
+    shape = {"small": SMALL, "huge": HUGE}.get(layout, LARGE)
     y = d.put(ACTIVATIONS[kind](d.rng, shape))
     if layout == "broadcast_grad":
         return d.b.broadcast_to(d.normal(1), shape), y
@@ -340,7 +340,8 @@ def _mask_inputs(d, kind, layout):
     return d.normal(*shape), y
 
 
-@pytest.mark.parametrize("layout", ["small", "large", "broadcast_grad", "transposed_grad"])
+@pytest.mark.parametrize("layout", ["small", "large", "huge", "broadcast_grad",
+                                    "transposed_grad"])
 @pytest.mark.parametrize("kind", ["relu", "tanh", "sigmoid"])
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_backward_masks(backend, dtype, kind, layout):

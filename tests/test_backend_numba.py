@@ -77,7 +77,8 @@ def _at(threshold, dtype="float32"):
     (lambda b: b.where(_at("SLOW_NUMPY_MIN_SIZE") > 3, _at("SLOW_NUMPY_MIN_SIZE"), 0.0),
      ["where_scalar"]),
     (lambda b: b.relu(_at("ONE_PASS_MIN_SIZE", dtype="float64")), ["relu"]),
-    (lambda b: b.tanh_backward(_at("ONE_PASS_MIN_SIZE"), _at("ONE_PASS_MIN_SIZE")),
+    (lambda b: b.tanh_backward(_at("ACTIVATION_BACKWARD_MIN_SIZE"),
+                               _at("ACTIVATION_BACKWARD_MIN_SIZE")),
      ["tanh_backward"]),
     (lambda b: b.sum(_at("SUM_MIN_SIZE")), ["sum_all"]),
     (lambda b: b.sum(_at("COLUMNS_MIN_SIZE"), (0,), True), ["reduce_columns"]),
@@ -172,13 +173,15 @@ def test_large_stacks_of_products_take_a_parallel_path(numba, product_paths, ope
 
 def test_conformance_sizes_straddle_the_thresholds():
     """The conformance suite's SMALL arrays must stay on NumPy, its LARGE ones reach every
-    kernel but the plain arithmetic, the column sums and the thread pool, and its HUGE ones
-    those too, or it would test one side of a threshold only."""
+    kernel but the plain arithmetic, the column sums, the activation backward masks and the
+    thread pool, and its HUGE ones those too, or it would test one side of a threshold
+    only."""
     small, large, huge = (rows * cols for rows, cols in (
         conformance.SMALL, conformance.LARGE, conformance.HUGE))
     thresholds = {name: value for name, value in vars(numba_backend).items()
                   if name.endswith("_MIN_SIZE")}
-    for name in ("ARITHMETIC_MIN_SIZE", "COLUMNS_MIN_SIZE", "POOL_MIN_SIZE"):
+    for name in ("ARITHMETIC_MIN_SIZE", "COLUMNS_MIN_SIZE", "ACTIVATION_BACKWARD_MIN_SIZE",
+                 "POOL_MIN_SIZE"):
         assert large < thresholds.pop(name) <= huge, name
     for name, threshold in thresholds.items():
         assert small < threshold <= large, name

@@ -8,7 +8,6 @@ import pytest
 import autograd as ag
 import backends
 import nn
-
 from backends.array_namespace import ArrayNamespaceBackend
 from backends.numpy_backend import NumpyBackend
 

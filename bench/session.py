@@ -92,14 +92,13 @@ class Session:
             record["noisy"].append(f"faster than its floor, {what} "
                                    f"({floor['seconds']['median'] * 1e3:.3g} ms)")
 
-    def check_target(self, name, description, ratio, limit, detail, make_step=None,
-                     records=None):
+    def check_target(self, name, description, ratio, limit, detail, make_step=None, *,
+                     records):
         """Compare a measured time ratio with its target (at most `limit`). `records` are the
-        measurements the ratio comes from (by default every one of this target's suite so
-        far): if one is noisy, or the ratio is within their combined spread of the limit,
-        the status is "noisy" and no verdict is given. When the target is missed and
-        `make_step` is given, keep cProfile's top entries for the step it builds."""
-        records = self._last_suite_records() if records is None else records
+        measurements the ratio comes from, and only those: if one is noisy, or the ratio is
+        within their combined spread of the limit, the status is "noisy" and no verdict is
+        given. When the target is missed and `make_step` is given, keep cProfile's top
+        entries for the step it builds."""
         noise = [f"{r['comparator']} {r['case']}: {reason}" for r in records
                  for reason in r["noisy"]]
         spread = math.sqrt(sum(r["metric"]["spread"] ** 2 for r in records))
@@ -121,10 +120,3 @@ class Session:
                              "status": "not measured", "ratio": None, "spread": None,
                              "limit": limit, "missed_by": None, "detail": reason, "noise": [],
                              "profile": None})
-
-    def _last_suite_records(self):
-        """The measurements of the suite measured last: what a target defaults to."""
-        if not self.measurements:
-            return []
-        suite = self.measurements[-1]["suite"]
-        return [r for r in self.measurements if r["suite"] == suite]

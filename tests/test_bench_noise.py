@@ -64,21 +64,24 @@ def _session_with(*figures):
 
 def test_a_target_on_steady_figures_clear_of_the_limit_gets_its_verdict():
     session = _session_with(("numba", 0.8, 0.02, []), ("numpy", 1.0, 0.02, []))
-    target = session.check_target("t", "d", 0.8, 1.0, "detail")
+    target = session.check_target("t", "d", 0.8, 1.0, "detail",
+                                  records=session.measurements)
     assert target["status"] == "met" and target["noise"] == []
-    missed = session.check_target("t", "d", 1.3, 1.0, "detail")
+    missed = session.check_target("t", "d", 1.3, 1.0, "detail",
+                                  records=session.measurements)
     assert missed["status"] == "missed"
 
 
 def test_a_noisy_figure_or_a_ratio_within_its_spread_gives_noisy_not_a_verdict():
     session = _session_with(("numba", 0.8, 0.02, ["other processes kept 2.0 CPUs busy"]),
                             ("numpy", 1.0, 0.02, []))
-    target = session.check_target("t", "d", 0.8, 1.0, "detail")
+    target = session.check_target("t", "d", 0.8, 1.0, "detail",
+                                  records=session.measurements)
     assert target["status"] == "noisy"
     assert "numba c: other processes kept 2.0 CPUs busy" in target["noise"]
 
     close = _session_with(("numba", 0.98, 0.03, []), ("numpy", 1.0, 0.03, []))
-    target = close.check_target("t", "d", 0.98, 1.0, "detail")
+    target = close.check_target("t", "d", 0.98, 1.0, "detail", records=close.measurements)
     assert target["status"] == "noisy" and "within its spread" in target["noise"][0]
     assert "**noisy, rerun**" in report._targets({"targets": close.targets})
 

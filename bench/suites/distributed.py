@@ -91,31 +91,32 @@ def run(session):
         session.skip(NAME, BACKEND, session.why_not_run(BACKEND))
         return
     figures = {ranks: _launch(ranks, session.quick) for ranks in RANKS}
-    per_sample = {}
+    per_sample, training = {}, []
     for ranks, found in figures.items():
         samples = ranks * found["batch"]
         record = _record(session, TRAINING, BACKEND, ranks, found["training"],
                          Metric.per_second("samples/s", samples))
         per_sample[ranks] = 1 / record["metric"]["median"]
+        training.append(record)
     one, two = per_sample[1], per_sample[2]
     session.check_target(
         "distributed speed-up", f"2 ranks' time per sample at most 1/{SPEEDUP_TARGET} of one "
         f"rank's (throughput at least {SPEEDUP_TARGET}x)", two / one,
         round(1 / SPEEDUP_TARGET, 3),
         f"1 rank {1 / one:,.0f} samples/s, 2 ranks {1 / two:,.0f} samples/s, "
-        f"{one / two:.2f}x")
+        f"{one / two:.2f}x", records=training)
 
     averaging = figures[2]
     elements = averaging["elements"]
-    mine = _record(session, AVERAGING, WRAPPER, elements, averaging["averaging"],
-                   Metric.per_call("ms", 1e3))["seconds"]["median"]
-    bare = _record(session, AVERAGING, BARE, elements, averaging["bare_allreduce"],
-                   Metric.per_call("ms", 1e3))["seconds"]["median"]
+    pair = [_record(session, AVERAGING, comparator, elements, averaging[key],
+                    Metric.per_call("ms", 1e3))
+            for comparator, key in ((WRAPPER, "averaging"), (BARE, "bare_allreduce"))]
+    mine, bare = (record["seconds"]["median"] for record in pair)
     session.check_target(
         "distributed averaging", f"averaging one step's gradients ({elements:,} float32) over "
         f"2 ranks at most {AVERAGING_TARGET}x a bare Allreduce of one buffer of that size",
         mine / bare, AVERAGING_TARGET,
-        f"{WRAPPER} {mine * 1e3:.3f} ms, {BARE} {bare * 1e3:.3f} ms")
+        f"{WRAPPER} {mine * 1e3:.3f} ms, {BARE} {bare * 1e3:.3f} ms", records=pair)
 
 
 # ---------------------------------------------------------------------------- in the job

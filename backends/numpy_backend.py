@@ -66,8 +66,9 @@ class NumpyBackend(ArrayNamespaceBackend):
     # ---------------------------------------------------------------- optimiser updates
     # An update run as its formula on NumPy's arrays is a dozen calls and two copies back,
     # each a pass over the parameter: one compiled loop reads and writes each array once.
-    # (The 784-512-256-10 classifier's SGD with momentum: 0.34 ms a step as the formula,
-    # 0.17 ms as hand-written in-place NumPy.) Other layouts and dtypes run the formula.
+    # (The 784-512-256-10 classifier's SGD with momentum, all six parameters: 0.28 ms as the
+    # formula, 0.15 ms as hand-written in-place NumPy, 0.085 ms as the loop.) Other layouts
+    # and dtypes run the formula.
     # The constants are combined in Python floats and rounded to the arrays' dtype once, as
     # NumPy does with the Python scalars of the formula.
     def _update_loop(self, name, size):

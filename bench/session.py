@@ -14,7 +14,7 @@ import sys
 from dataclasses import dataclass
 
 from . import profiling
-from .timing import FULL, QUICK, measure
+from .timing import FULL, QUICK, measure, measure_interleaved
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,22 @@ class Session:
         print(f"  {suite:13} {case:34} {comparator.name:11} {size:>11,}", end="",
               file=sys.stderr, flush=True)
         timing = measure(step, self.budget, comparator.synchronize)
+        return self._keep(suite, case, comparator, size, timing, metric)
+
+    def measure_interleaved(self, suite, entries):
+        """Time the steps of `entries`, (case, comparator, size, step, metric) each,
+        interleaved (see timing.measure_interleaved) and keep their figures; returns the
+        records, in order."""
+        timings = measure_interleaved([step for *_, step, _ in entries], self.budget,
+                                      [comparator.synchronize for _, comparator, *_ in entries])
+        records = []
+        for (case, comparator, size, _, metric), timing in zip(entries, timings):
+            print(f"  {suite:13} {case:34} {comparator.name:11} {size:>11,}", end="",
+                  file=sys.stderr)
+            records.append(self._keep(suite, case, comparator, size, timing, metric))
+        return records
+
+    def _keep(self, suite, case, comparator, size, timing, metric):
         low, high = sorted((metric.of(timing.min), metric.of(timing.max)))
         record = {"suite": suite, "case": case, "comparator": comparator.name, "size": size,
                   "seconds": timing.as_dict(),

@@ -16,6 +16,11 @@
 
 `synchronize` is called before the clock starts and before it stops, so queued GPU work is
 inside the timed region. The garbage collector is off while timing, as `timeit` does it.
+
+Steps whose figures are compared with each other can be timed interleaved
+(`measure_interleaved`): one repeat of each in turn, repeat after repeat, so that a change in
+the machine's speed during the measurement (another virtual machine on the same host, the
+clock frequency) reaches all of them alike instead of whichever was timed at that moment.
 """
 
 import gc
@@ -95,6 +100,36 @@ def measure(step, budget, synchronize=None):
         if was_enabled:
             gc.enable()
     return summarize(samples, calls, other_work.cpus_busy())
+
+
+def measure_interleaved(steps, budget, synchronizers):
+    """Time each of `steps` under `budget`, interleaved (see the module docstring): a Timing
+    per step, in order. `synchronizers` holds each step's `synchronize` (or None). Each
+    step's calls per repeat are calibrated on their own; every step gets the same number of
+    repeats."""
+    syncs = [sync or _no_sync for sync in synchronizers]
+    for step in steps:
+        for _ in range(budget.warmup_calls):
+            step()
+    other_work = OtherWork()
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        calibrated = [_calibrate(step, sync, budget.repeat_seconds)
+                      for step, sync in zip(steps, syncs)]
+        affordable = min(int(budget.total_seconds / max(first, 1e-9))
+                         for _, first in calibrated)
+        repeats = max(MIN_KEPT, min(budget.repeats, affordable))
+        samples = [[] for _ in steps]
+        for _ in range(repeats):
+            for step, sync, (calls, _), kept in zip(steps, syncs, calibrated, samples):
+                kept.append(_repeat(step, sync, calls))
+    finally:
+        if was_enabled:
+            gc.enable()
+    busy = other_work.cpus_busy()
+    return [summarize(kept, calls, busy) for kept, (calls, _) in zip(samples, calibrated)]
 
 
 def _repeat(step, sync, calls):

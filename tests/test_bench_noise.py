@@ -127,3 +127,26 @@ def test_an_elementwise_target_is_judged_on_its_own_figures_only():
     assert against_hand["status"] == "noisy"
     assert against_hand["noise"] == ["hand-numpy tanh(x)*sigmoid(x) + x*x: other processes "
                                      "kept 1.0 CPUs busy"]
+
+
+def test_interleaved_steps_alternate_repeat_by_repeat_and_keep_their_own_times(monkeypatch):
+    clock = FakeClock(per_call=0.0)
+    monkeypatch.setattr(timing.time, "perf_counter", clock)
+    order = []
+
+    def step_taking(seconds, name):
+        def step():
+            clock.now += seconds
+            order.append(name)
+        return step
+
+    budget = timing.Budget(repeats=5, repeat_seconds=0.02, total_seconds=10.0,
+                           profile_seconds=0.0, warmup_calls=1)
+    fast, slow = timing.measure_interleaved(
+        [step_taking(0.001, "fast"), step_taking(0.004, "slow")], budget, [None, None])
+    assert fast.median == pytest.approx(0.001) and slow.median == pytest.approx(0.004)
+    assert fast.repeats == slow.repeats == 5
+    assert fast.calls_per_repeat > slow.calls_per_repeat
+    timed = order[-5 * (fast.calls_per_repeat + slow.calls_per_repeat):]
+    runs = [name for i, name in enumerate(timed) if i == 0 or timed[i - 1] != name]
+    assert runs == ["fast", "slow"] * 5

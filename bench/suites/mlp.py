@@ -11,7 +11,9 @@ forward, backward and the update traced once, replayed without graph objects, el
 runs fused on Numba). A third case times only the classifier's eight matrix products
 (hand-written, the same BLAS calls every NumPy-based step makes): no step can be faster,
 so it shows how much of the hand-written step is left for fusion to save, and a classifier
-step measured faster than it is reported as noisy.
+step, eager or compiled, measured faster than it is reported as noisy. The classifier's
+steps are timed interleaved, a repeat of each in turn, as are the playground's: each target
+compares figures taken over the same stretch of time.
 
 The fourth case is one epoch of `python -m nn.playground`'s default run, exactly as the
 command trains it (spiral, 2-8-8-1 tanh, 50 batches of 10 points, Adam), on each backend:
@@ -236,6 +238,7 @@ def torch_playground_step(device):
                        {"lr": PLAYGROUND_LR})
 
 
+# Each group's steps are timed interleaved (their targets compare them with each other).
 CASES = {
     CLASSIFIER: (BATCH, {PLUGGRAD: pluggrad_classifier_step,
                          HAND_NUMPY: hand_numpy_classifier_step,
@@ -247,20 +250,26 @@ CASES = {
     PLAYGROUND_RUN: (PlaygroundConfig().batch_size, {PLUGGRAD: pluggrad_playground_epoch}),
     COMPILED: (BATCH, {PLUGGRAD: pluggrad_compiled_classifier_step}),
 }
+GROUPS = ((CLASSIFIER, PRODUCTS, COMPILED), (PLAYGROUND,), (PLAYGROUND_RUN,))
 
 
 def run(session):
     records = {}
-    for case, (size, builders) in CASES.items():
-        for comparator in session.pick(*builders):
-            step = builders[comparator.family](comparator.target)
+    for group in GROUPS:
+        entries = []
+        for case in group:
+            size, builders = CASES[case]
             unit = "epochs/s" if case == PLAYGROUND_RUN else "steps/s"
-            records[case, comparator.name] = session.measure(
-                NAME, case, comparator, size, step, Metric.per_second(unit, 1))
+            for comparator in session.pick(*builders):
+                step = builders[comparator.family](comparator.target)
+                entries.append((case, comparator, size, step, Metric.per_second(unit, 1)))
+        measured = session.measure_interleaved(NAME, entries)
+        for (case, comparator, *_), record in zip(entries, measured):
+            records[case, comparator.name] = record
 
     floor = records.get((PRODUCTS, HAND_NUMPY))
     for (case, _), record in records.items():
-        if case == CLASSIFIER and floor is not None:
+        if case in (CLASSIFIER, COMPILED) and floor is not None:
             session.below_floor(record, floor, "its eight matrix products alone")
 
     _compare(session, records, CLASSIFIER, "numpy", HAND_NUMPY, NUMPY_TARGET,

@@ -6,8 +6,8 @@ float32. The fused kernels are also compared with the composed defaults of `back
 run on the backend under test. Arrays come in the sizes around the Numba backend's thresholds:
 SMALL, which every backend computes with plain array calls; LARGE, which reaches its compiled
 kernels; HUGE, which also reaches its plain arithmetic, column sums, activation backward
-masks and thread pool. And they come in the layouts the kernels treat specially (scalars, row broadcasts, broadcast views) or
-leave to NumPy (0-d, size 1, non-contiguous, other axes).
+masks and thread pool. And they come in the layouts the kernels treat specially (scalars, row
+broadcasts, broadcast views) or leave to NumPy (0-d, size 1, non-contiguous, other axes).
 """
 
 import warnings

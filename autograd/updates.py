@@ -1,4 +1,5 @@
-"""Fused in-place optimiser updates: one backend call per parameter per step.
+"""Fused in-place optimiser updates: one backend call per parameter per step (for Adam, one
+per group of parameters).
 
 Each runs without recording a graph and bumps the versions of what it changes, so a graph
 that saved the old values refuses to backward through them. The backend decides how many
@@ -40,10 +41,28 @@ def sgd_step_(param, grad, momentum_buffer, lr, momentum=0.0, dampening=0.0, nes
 def adam_step_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1, beta2, eps,
                weight_decay=0.0, amsgrad=False, decoupled_weight_decay=False):
     """Adam (AdamW with `decoupled_weight_decay`) with PyTorch's rule; `step` counts from 1."""
-    g, m, v, vmax = _data("adam_step_", param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq)
-    param.backend.adam_step_(param.data, g, m, v, vmax, step, lr, beta1, beta2, eps,
-                             weight_decay, amsgrad, decoupled_weight_decay)
-    _bump(param, exp_avg, exp_avg_sq, max_exp_avg_sq)
+    adam_steps_([param], [grad], [exp_avg], [exp_avg_sq], [max_exp_avg_sq], step, lr, beta1,
+                beta2, eps, weight_decay, amsgrad, decoupled_weight_decay)
+
+
+def adam_steps_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, step, lr, beta1, beta2,
+                eps, weight_decay=0.0, amsgrad=False, decoupled_weight_decay=False):
+    """`adam_step_` on each of several parameters of one backend (aligned lists; Nones in
+    `max_exp_avg_sqs` without amsgrad) with one step count: one backend call for all, which
+    the Numba backend makes one compiled loop."""
+    backend = params[0].backend
+    arrays = [[], [], [], [], []]
+    for state in zip(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs):
+        if state[0].backend is not backend:
+            raise TypeError(f"adam_steps_: the parameters are on backends {backend.name!r} "
+                            f"and {state[0].backend.name!r}; update each backend's "
+                            f"parameters in a call of their own")
+        for found, array in zip(arrays, [state[0].data] + _data("adam_step_", *state)):
+            found.append(array)
+    backend.adam_steps_(*arrays, step, lr, beta1, beta2, eps, weight_decay, amsgrad,
+                        decoupled_weight_decay)
+    for state in zip(params, exp_avgs, exp_avg_sqs, max_exp_avg_sqs):
+        _bump(*state)
 
 
 def rmsprop_step_(param, grad, square_avg, grad_avg, momentum_buffer, lr, alpha, eps,

@@ -415,6 +415,16 @@ class Backend:
         denom = self.add(self.div(self.sqrt(second), math.sqrt(bias2)), eps)
         self.add_into(param, self.mul(self.div(exp_avg, denom), -lr / bias1))
 
+    def adam_steps_(self, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, step, lr,
+                    beta1, beta2, eps, weight_decay, amsgrad, decoupled_weight_decay):
+        """`adam_step_` on each parameter of aligned lists (`max_exp_avg_sqs` holds Nones
+        without amsgrad) with one step count and hyperparameters: an optimiser's group. A
+        backend may do them all in one call (the Numba backend does, for small ones)."""
+        for param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq in zip(
+                params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs):
+            self.adam_step_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step, lr, beta1,
+                            beta2, eps, weight_decay, amsgrad, decoupled_weight_decay)
+
     def rmsprop_step_(self, param, grad, square_avg, grad_avg, buf, lr, alpha, eps,
                       weight_decay, momentum, centered):
         """One RMSprop update in place, PyTorch's rule; `grad_avg` is used when centered,

@@ -31,6 +31,7 @@ import numba  # noqa: E402
 import numpy  # noqa: E402
 
 from . import (
+    formulas,
     numba_fusion,
     numba_kernels,
     numba_products,
@@ -42,7 +43,7 @@ from .base import window_count
 from .formulas import COMPILED_DTYPES
 from .formulas import ufuncs as compiled
 from .layouts import large_float, same_layout
-from .numpy_backend import SIGMOID_SIMD_MIN_SIZE, NumpyBackend
+from .numpy_backend import SIGMOID_SIMD_MIN_SIZE, NumpyBackend, update_constants
 from .thread_chunks import ChunkPool
 
 # Kernels called from several threads must not abort the process on Numba's workqueue layer.
@@ -359,6 +360,23 @@ class NumbaBackend(NumpyBackend):
         """The parallel kernel from UPDATE_MIN_SIZE elements; the serial loop below."""
         return getattr(kernels if size >= UPDATE_MIN_SIZE else numba_serial, name)
 
+    def adam_steps_(self, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs, step, lr,
+                    beta1, beta2, eps, weight_decay, amsgrad, decoupled_weight_decay):
+        """Small parameters of one dtype in one compiled call (numba_kernels.adam_steps);
+        anything else one call each, as the NumPy backend does."""
+        maxima = max_exp_avg_sqs if amsgrad else [None] * len(params)
+        if len(params) < 2 or not all(
+                same_layout(0, *arrays) and arrays[0].size < UPDATE_MIN_SIZE
+                and arrays[0].dtype is params[0].dtype
+                for arrays in zip(params, grads, exp_avgs, exp_avg_sqs, maxima)):
+            return super().adam_steps_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
+                                       step, lr, beta1, beta2, eps, weight_decay, amsgrad,
+                                       decoupled_weight_decay)
+        c = update_constants(params[0], formulas.adam, formulas.adam_constants(
+            step, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay))
+        numba_kernels.adam_steps(_flats(params), _flats(grads), _flats(exp_avgs),
+                                 _flats(exp_avg_sqs), _flats(maxima) if amsgrad else None, *c)
+
     def fuse_elementwise(self, program):
         """One parallel kernel for a run of elementwise steps of a traced program."""
         return numba_threads.guard_launch(numba_fusion.fuse_elementwise(program))
@@ -436,6 +454,10 @@ def _axes(axis, ndim):
         return None
     axes = sorted(x % ndim for x in axes)
     return tuple(axes) if len(set(axes)) == len(axes) else None
+
+
+def _flats(arrays):
+    return tuple(a.reshape(-1) for a in arrays)
 
 
 # ------------------------------------------------------------------------- kernel calls

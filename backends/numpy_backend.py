@@ -81,7 +81,7 @@ class NumpyBackend(ArrayNamespaceBackend):
         if not same_layout(0, param, grad, buf):
             return super().sgd_step_(param, grad, buf, lr, momentum, dampening, nesterov,
                                      weight_decay, first_step)
-        c = _typed(param, formulas.sgd_momentum,
+        c = update_constants(param, formulas.sgd_momentum,
                    formulas.sgd_constants(lr, weight_decay, momentum, dampening))
         self._update_loop("sgd_step", param.size)(
             param.reshape(-1), grad.reshape(-1), flat(buf), *c, bool(nesterov),
@@ -94,7 +94,7 @@ class NumpyBackend(ArrayNamespaceBackend):
             return super().adam_step_(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, step,
                                       lr, beta1, beta2, eps, weight_decay, amsgrad,
                                       decoupled_weight_decay)
-        c = _typed(param, formulas.adam, formulas.adam_constants(
+        c = update_constants(param, formulas.adam, formulas.adam_constants(
             step, lr, beta1, beta2, eps, weight_decay, decoupled_weight_decay))
         self._update_loop("adam_step", param.size)(
             param.reshape(-1), grad.reshape(-1), exp_avg.reshape(-1), exp_avg_sq.reshape(-1),
@@ -107,7 +107,7 @@ class NumpyBackend(ArrayNamespaceBackend):
         if not same_layout(0, param, grad, square_avg, grad_avg, buf):
             return super().rmsprop_step_(param, grad, square_avg, grad_avg, buf, lr, alpha,
                                          eps, weight_decay, momentum, centered)
-        c = _typed(param, formulas.rmsprop_centered_momentum,
+        c = update_constants(param, formulas.rmsprop_centered_momentum,
                    formulas.rmsprop_constants(lr, alpha, eps, weight_decay, momentum))
         self._update_loop("rmsprop_step", param.size)(
             param.reshape(-1), grad.reshape(-1), square_avg.reshape(-1), flat(grad_avg),
@@ -117,7 +117,7 @@ class NumpyBackend(ArrayNamespaceBackend):
         if not same_layout(0, param, grad, state_sum):
             return super().adagrad_step_(param, grad, state_sum, step, lr, lr_decay,
                                          weight_decay, eps)
-        c = _typed(param, formulas.adagrad,
+        c = update_constants(param, formulas.adagrad,
                    formulas.adagrad_constants(step, lr, lr_decay, weight_decay, eps))
         self._update_loop("adagrad_step", param.size)(
             param.reshape(-1), grad.reshape(-1), state_sum.reshape(-1), *c)
@@ -132,7 +132,7 @@ def _serial_loops():
     return numba_serial
 
 
-def _typed(param, formula, constants):
+def update_constants(param, formula, constants):
     """The folded hyperparameters, in the order the update `formula` (and so its loop)
     takes them, as scalars of the parameter's dtype: rounded once, as NumPy rounds the
     Python scalars of the formula run on arrays. Every parameter of a step has the same

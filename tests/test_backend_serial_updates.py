@@ -1,6 +1,7 @@
 """Parameters on the NumPy backend, and small ones on the Numba backend, are updated by one
 serial compiled loop (the parallel kernel's formula compiled without `parallel`), and the
-result is the formula's run on NumPy's arrays (the code the CuPy backend runs)."""
+result is the formula's run on NumPy's arrays (the code the CuPy backend runs). On the Numba
+backend, Adam updates a group of small parameters in one compiled call."""
 
 import numpy as np
 import pytest
@@ -69,3 +70,33 @@ def test_the_serial_copies_are_cached_under_their_own_names():
     assert numba_serial.adam_step.py_func.__qualname__ == "adam_step_serial"
     assert numba_serial.adam_step.py_func.__code__ is numba_kernels.adam_step.py_func.__code__
     assert not numba_serial.adam_step.targetoptions.get("parallel")
+
+
+@pytest.mark.skipif(numba_state is not True, reason=f"numba: {numba_state}")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_a_group_of_small_parameters_is_one_compiled_adam_call(dtype, amsgrad, monkeypatch):
+    from backends import numba_kernels
+
+    calls = []
+    fused = numba_kernels.adam_steps
+    monkeypatch.setattr(numba_kernels, "adam_steps",
+                        lambda *args: calls.append(len(args[0])) or fused(*args))
+
+    def trained(backend):
+        rng = np.random.default_rng(3)
+        params = [nn.Parameter(ag.tensor(rng.standard_normal(shape), dtype=dtype,
+                                         backend=backend))
+                  for shape in [(3, 4), (4,), (2, 2, 2), (1,)]]
+        optimizer = nn.optim.Adam(params, lr=0.01, weight_decay=0.1, amsgrad=amsgrad)
+        for step in range(3):
+            optimizer.zero_grad()
+            sum(((p * p).sum() * (step + 1) + p.sin().sum() for p in params)).backward()
+            optimizer.step()
+        return [p.numpy() for p in params]
+
+    got = trained("numba")
+    assert calls == [4, 4, 4]
+    tolerance = 1e-5 if dtype == "float32" else 1e-12
+    for mine, theirs in zip(got, trained("numpy")):
+        np.testing.assert_allclose(mine, theirs, rtol=tolerance, atol=tolerance)

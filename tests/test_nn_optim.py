@@ -189,6 +189,30 @@ def test_zero_grad_to_none_or_zeros_and_parameters_without_grad_are_skipped(back
     assert params[0].grad is None
 
 
+@pytest.mark.parametrize("variant", ["adam", "adam_amsgrad", "adamw"])
+def test_adam_counts_steps_per_parameter_when_one_misses_a_gradient(backend, variant):
+    """Adam updates a group's parameters together; one that had no gradient in a step has
+    a lower step count from then on, and its bias correction must use its own count."""
+    cls, kwargs, reference = VARIANTS[variant]
+    params = _fresh_params()
+    optimizer = cls(params, **kwargs)
+    step = reference(**kwargs)
+    weights = [w.copy() for w in START]
+    states = [{} for _ in START]
+    counts = [0, 0]
+    for t, trained in enumerate([(0, 1), (0,), (0, 1), (0, 1)]):
+        optimizer.zero_grad()
+        _loss([params[i] for i in trained] + [params[i].detach() for i in (0, 1)
+                                               if i not in trained]).backward()
+        optimizer.step()
+        for i in trained:
+            counts[i] += 1
+            weights[i] = step(weights[i], _numpy_grad(i, weights[i]), states[i], counts[i])
+        for p, w in zip(params, weights):
+            np.testing.assert_allclose(p.numpy(), w, rtol=0, atol=1e-10, err_msg=f"step {t}")
+    assert [optimizer.state[p]["step"] for p in params] == [4, 3]
+
+
 @pytest.mark.parametrize("variant", ["sgd_momentum", "adam_amsgrad", "rmsprop_all",
                                      "adagrad_all"])
 def test_state_dict_resumes_the_same_trajectory(backend, variant, tmp_path):

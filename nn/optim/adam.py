@@ -30,19 +30,28 @@ class Adam(Optimizer):
             raise ValueError(f"{name}: weight_decay must be >= 0, got {weight_decay}")
         super().__init__(params, hyperparameters)
 
-    def _update(self, param, grad, state, group):
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = ag.zeros_like(param)
-            state["exp_avg_sq"] = ag.zeros_like(param)
-        if group["amsgrad"] and "max_exp_avg_sq" not in state:
-            state["max_exp_avg_sq"] = ag.zeros_like(param)
-        state["step"] += 1
+    def _update_group(self, params, group):
+        """All of the group's parameters in one call per backend and step count (they share
+        a step count unless some missed steps without a gradient)."""
+        batches = {}
+        for param in params:
+            state = self.state.setdefault(param, {})
+            if not state:
+                state["step"] = 0
+                state["exp_avg"] = ag.zeros_like(param)
+                state["exp_avg_sq"] = ag.zeros_like(param)
+            if group["amsgrad"] and "max_exp_avg_sq" not in state:
+                state["max_exp_avg_sq"] = ag.zeros_like(param)
+            state["step"] += 1
+            batches.setdefault((param.backend, state["step"]), []).append(param)
         beta1, beta2 = group["betas"]
-        ag.updates.adam_step_(param, grad, state["exp_avg"], state["exp_avg_sq"],
-                              state.get("max_exp_avg_sq"), state["step"], group["lr"], beta1,
-                              beta2, group["eps"], group["weight_decay"], group["amsgrad"],
-                              self.decoupled_weight_decay)
+        for (_, step), batch in batches.items():
+            states = [self.state[param] for param in batch]
+            ag.updates.adam_steps_(
+                batch, [param.grad for param in batch], [s["exp_avg"] for s in states],
+                [s["exp_avg_sq"] for s in states], [s.get("max_exp_avg_sq") for s in states],
+                step, group["lr"], beta1, beta2, group["eps"], group["weight_decay"],
+                group["amsgrad"], self.decoupled_weight_decay)
 
 
 class AdamW(Adam):

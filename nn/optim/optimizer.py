@@ -2,7 +2,8 @@
 
 A subclass gives its defaults and `_update(param, grad, state, group)`, which makes one fused
 in-place call of `autograd.updates` per parameter, so a backend can do the whole update in
-one pass over memory.
+one pass over memory; or `_update_group(params, group)`, given every parameter of a group
+that has a gradient, to update them in one call (Adam does).
 """
 
 import math
@@ -73,13 +74,18 @@ class Optimizer:
                 loss = closure()
         with ag.no_grad():
             for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is not None:
-                        self._update(p, p.grad, self.state.setdefault(p, {}), group)
+                params = [p for p in group["params"] if p.grad is not None]
+                if params:
+                    self._update_group(params, group)
         return loss
 
+    def _update_group(self, params, group):
+        for p in params:
+            self._update(p, p.grad, self.state.setdefault(p, {}), group)
+
     def _update(self, param, grad, state, group):
-        raise NotImplementedError(f"{type(self).__name__} must define _update")
+        raise NotImplementedError(f"{type(self).__name__} must define _update or "
+                                  f"_update_group")
 
     # ---------------------------------------------------------------- saving
     def state_dict(self):

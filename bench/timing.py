@@ -84,22 +84,7 @@ def _no_sync():
 
 def measure(step, budget, synchronize=None):
     """Time `step()` under `budget`; `synchronize()` waits for the device (GPU work)."""
-    sync = synchronize or _no_sync
-    for _ in range(budget.warmup_calls):
-        step()
-    other_work = OtherWork()
-    gc.collect()
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        calls, first = _calibrate(step, sync, budget.repeat_seconds)
-        affordable = int(budget.total_seconds / max(first, 1e-9))
-        repeats = max(MIN_KEPT, min(budget.repeats, affordable))
-        samples = [_repeat(step, sync, calls) for _ in range(repeats)]
-    finally:
-        if was_enabled:
-            gc.enable()
-    return summarize(samples, calls, other_work.cpus_busy())
+    return measure_interleaved([step], budget, [synchronize])[0]
 
 
 def measure_interleaved(steps, budget, synchronizers):

@@ -42,7 +42,7 @@ from . import (
 from .base import window_count
 from .formulas import COMPILED_DTYPES
 from .formulas import ufuncs as compiled
-from .layouts import large_float, same_layout
+from .layouts import flat, large_float, same_layout
 from .numpy_backend import SIGMOID_SIMD_MIN_SIZE, NumpyBackend, update_constants
 from .thread_chunks import ChunkPool
 
@@ -457,7 +457,7 @@ def _axes(axis, ndim):
 
 
 def _flats(arrays):
-    return tuple(a.reshape(-1) for a in arrays)
+    return tuple(map(flat, arrays))
 
 
 # ------------------------------------------------------------------------- kernel calls

